@@ -1,0 +1,110 @@
+"""What every parser of the v1 format shares: media types, sniffing, units, version check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eln_msc_plugin.model import BatchRecord, Document, Finding, Unreadable
+
+JSON = "application/json"
+JSONL = "application/x-ndjson"
+XML = "application/xml"
+JSON_TYPES = {JSON, "text/json", "application/vnd.eln-msc.batch-record+json"}
+JSONL_TYPES = {JSONL, "application/jsonl", "application/x-jsonlines", "application/jsonlines"}
+XML_TYPES = {XML, "text/xml", "application/vnd.eln-msc.batch-record+xml"}
+EXTENSIONS = {".json": JSON, ".jsonl": JSONL, ".ndjson": JSONL, ".xml": XML}
+NAMESPACE = "urn:eln-msc:batch-record:1"
+FORMAT = "msc-batch-record"
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+BOM = b"\xef\xbb\xbf"
+
+# Multipliers that turn a count written with a unit into cells.
+_EXPONENT = {"": 0, "1e3 ": 3, "1e6 ": 6, "1e9 ": 9, "x10^3 ": 3, "x10^6 ": 6, "x10^9 ": 9,
+             "10^3 ": 3, "10^6 ": 6, "10^9 ": 9, "k ": 3, "M ": 6, "B ": 9}
+UNITS: dict[str, int] = {f"{prefix}cells": exp for prefix, exp in _EXPONENT.items()}
+COUNT_FIELDS = ("cells_seeded", "cells_harvested")
+
+
+def sniff(document: Document) -> str | None:
+    """The media type the document's first bytes show, or None."""
+    head = document.head
+    if head.startswith(BOM):
+        head = head[3:]
+    head = head.lstrip()
+    if head[:1] == b"<":
+        return XML
+    if head[:1] in (b"{", b"["):
+        return JSON
+    return None
+
+
+def media_type_of(document: Document) -> str | None:
+    """The document's media type, normalised to JSON, JSONL or XML; sniffed when not given."""
+    given = (document.media_type or "").split(";")[0].strip().lower()
+    if given in JSON_TYPES:
+        return JSON
+    if given in JSONL_TYPES:
+        return JSONL
+    if given in XML_TYPES:
+        return XML
+    if given and given not in ("application/octet-stream", "text/plain"):
+        return None
+    return sniff(document) if document.stream is not None else None
+
+
+def count_in_cells(value: Any, unit: Any) -> float | None:
+    """`value` written in `unit`, as a number of cells; None when the unit or value is not usable."""
+    if not isinstance(unit, str):
+        return None
+    exponent = UNITS.get(" ".join(unit.replace("×", "x").split()))
+    if exponent is None or isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(f"{value}e{exponent}") if exponent else float(value)
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def unit_finding(path: str, unit: Any, value: Any, line: int | None = None) -> Finding:
+    return Finding(
+        "schema", "fail", path,
+        f"Count {value!r} with unit {unit!r} cannot be read: use cells, 1e3/1e6/1e9 cells (or x10^6 cells, M cells).",
+        observed={"value": value, "unit": unit}, expected=sorted(UNITS), line=line,
+    )
+
+
+def normalise_counts(record: BatchRecord) -> None:
+    """Replace `{"value", "unit"}` counts in passages by numbers of cells, keeping the unit seen."""
+    passages = record.data.get("passages")
+    if type(passages) is not list:
+        return
+    for i, passage in enumerate(passages):
+        if type(passage) is not dict:
+            continue
+        for key in COUNT_FIELDS:
+            count = passage.get(key)
+            if type(count) is dict:
+                path = f"/passages/{i}/{key}"
+                cells = count_in_cells(count.get("value"), count.get("unit"))
+                if cells is None:
+                    record.read_findings.append(unit_finding(path, count.get("unit"), count.get("value"), record.line_of(path)))
+                    continue
+                passage[key] = cells
+                record.units[path] = str(count.get("unit"))
+
+
+def version_problem(data: Any) -> str | None:
+    """Why a record of another major format version is refused, or None."""
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if isinstance(version, str) and version and not version.startswith("1.") and version != "1":
+        return f"format_version {version!r} is not supported: this plugin reads version 1.x of the batch-record format"
+    return None
+
+
+def unreadable(document: Document, index: int, message: str, *, media_type: str,
+               line: int | None = None, path: str = "", observed: Any = None) -> Unreadable:
+    finding = Finding("read", "fail", path, message, observed=observed, line=line)
+    return Unreadable(document.source, index, [finding], media_type)

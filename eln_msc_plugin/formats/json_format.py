@@ -1,0 +1,237 @@
+"""Built-in parser: batch records as a JSON object, a JSON array, concatenated objects or JSON Lines.
+
+Read as a stream: JSON Lines line by line, arrays element by element, so memory does not grow with
+the file. Duplicate member names, NaN/Infinity and invalid UTF-8 are refused with the location.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from eln_msc_plugin.formats import common
+from eln_msc_plugin.formats.common import JSON, JSONL, MAX_RECORD_BYTES
+from eln_msc_plugin.hookspecs import hookimpl
+from eln_msc_plugin.model import HEAD_SIZE, BatchRecord, Document, Unreadable
+
+CHUNK = 1 << 20
+
+
+class _Refused(ValueError):
+    """A JSON construct the format does not allow (duplicate member, NaN, Infinity)."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"duplicate member {key!r} in one object (which value is meant is ambiguous)")
+            seen.add(key)
+    return obj
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a number in JSON")
+
+
+DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
+_decode = DECODER.decode
+_raw_decode = DECODER.raw_decode
+
+
+def _record(document: Document, index: int, data: Any, media_type: str, line: int | None) -> BatchRecord | Unreadable:
+    problem = common.version_problem(data)
+    if problem:
+        return common.unreadable(document, index, problem, media_type=media_type, line=line,
+                                 path="/format_version", observed=data.get("format_version"))
+    record = BatchRecord(data, document.source, index, media_type, line=line)
+    if type(data) is dict:
+        common.normalise_counts(record)
+    return record
+
+
+def _failure(document: Document, index: int, error: Exception, media_type: str, line: int) -> Unreadable:
+    if isinstance(error, json.JSONDecodeError):
+        message = f"malformed JSON at line {line}, column {error.colno}: {error.msg}"
+        return common.unreadable(document, index, message, media_type=media_type, line=line)
+    if isinstance(error, UnicodeDecodeError):
+        message = f"not valid UTF-8 (byte {error.start} of line {line}): {error.reason}"
+        return common.unreadable(document, index, message, media_type=media_type, line=line)
+    if isinstance(error, RecursionError):
+        message = f"JSON nested too deeply near line {line}: no batch record is nested like this"
+        return common.unreadable(document, index, message, media_type=media_type, line=line)
+    return common.unreadable(document, index, f"{error} (near line {line})", media_type=media_type, line=line)
+
+
+def _read_line(stream: IO[bytes]) -> tuple[bytes, bool]:
+    """One line, or its first MAX_RECORD_BYTES and True when it is longer (the rest is skipped)."""
+    line = stream.readline(MAX_RECORD_BYTES + 1)
+    if len(line) <= MAX_RECORD_BYTES or line.endswith(b"\n"):
+        return line, False
+    while True:
+        rest = stream.readline(CHUNK)
+        if not rest or rest.endswith(b"\n"):
+            return line[:64], True
+
+
+def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Unreadable]:
+    """JSON Lines: each non-blank line is a record; a bad line is an error and the next line goes on."""
+    index = lineno = 0
+    while True:
+        raw, too_long = _read_line(stream)
+        if not raw:
+            return
+        lineno += 1
+        if lineno == 1 and raw.startswith(common.BOM):
+            raw = raw[3:]
+        if too_long:
+            yield common.unreadable(document, index, f"line {lineno} is longer than {MAX_RECORD_BYTES} bytes",
+                                    media_type=JSONL, line=lineno)
+            index += 1
+            continue
+        if raw.isspace():
+            continue
+        try:
+            data = _decode(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as error:
+            yield _failure(document, index, error, JSONL, lineno)
+        else:
+            yield _record(document, index, data, JSONL, lineno)
+        index += 1
+
+
+class _Buffer:
+    """Decoded text of a stream, read in chunks, with the line number of the read position."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.text = ""
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.stream.read(CHUNK)
+        self.eof = not chunk
+        if self.pos > CHUNK:
+            self.line += self.text.count("\n", 0, self.pos)
+            self.text, self.pos = self.text[self.pos:], 0
+        self.text += self.decoder.decode(chunk, final=self.eof)
+        return True
+
+    def skip_space(self) -> str:
+        """The next non-blank character (reading more as needed), or '' at the end."""
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self.more():
+                return ""
+
+    def line_at(self, pos: int) -> int:
+        return self.line + self.text.count("\n", 0, pos)
+
+    def value(self) -> Any:
+        """Decode the JSON value at the read position, reading more until it is complete."""
+        start = self.pos
+        while True:
+            try:
+                data, end = _raw_decode(self.text, start)
+            except json.JSONDecodeError:
+                if len(self.text) - start > MAX_RECORD_BYTES or not self.more():
+                    raise
+                continue
+            self.pos = end
+            return data
+
+
+def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Unreadable]:
+    """A JSON array of records, or one or more JSON objects one after another."""
+    buf = _Buffer(stream)
+    index = 0
+    try:
+        first = buf.skip_space()
+        in_array = first == "["
+        if in_array:
+            buf.pos += 1
+        while True:
+            char = buf.skip_space()
+            if in_array and char == "]" and index == 0:
+                buf.pos += 1
+                in_array = False
+                continue
+            if not char:
+                if in_array:
+                    yield common.unreadable(document, index, "the JSON array is not closed (file cut short?)",
+                                            media_type=JSON, line=buf.line_at(buf.pos))
+                elif index == 0:
+                    yield common.unreadable(document, 0, "the document is empty", media_type=JSON)
+                return
+            if not in_array and index and first == "[":
+                yield common.unreadable(document, index, "content after the end of the JSON array",
+                                        media_type=JSON, line=buf.line_at(buf.pos))
+                return
+            line = buf.line_at(buf.pos)
+            data = buf.value()
+            yield _record(document, index, data, JSON, line)
+            index += 1
+            if in_array:
+                char = buf.skip_space()
+                if char == "]":
+                    buf.pos += 1
+                    in_array = False
+                elif char == ",":
+                    buf.pos += 1
+                else:
+                    message = f"expected ',' or ']' after array element {index - 1}"
+                    yield common.unreadable(document, index, message, media_type=JSON, line=buf.line_at(buf.pos))
+                    return
+    except (ValueError, RecursionError) as error:
+        where = error.pos if isinstance(error, json.JSONDecodeError) else buf.pos
+        yield _failure(document, index, error, JSON, buf.line_at(where))
+
+
+def _looks_like_lines(document: Document) -> bool:
+    """True when the first line alone is a whole JSON object (JSON Lines, or a one-line document)."""
+    head = document.head[3:] if document.head.startswith(common.BOM) else document.head
+    first, newline, _ = head.lstrip().partition(b"\n")
+    if not newline:
+        return len(head) >= HEAD_SIZE
+    try:
+        return type(json.loads(first)) is dict
+    except ValueError:
+        return False
+
+
+@hookimpl(trylast=True)
+def eln_msc_parse_document(document: Document) -> Iterator[BatchRecord | Unreadable] | None:
+    if document.stream is None:
+        return _from_payload(document)
+    media_type = common.media_type_of(document)
+    if media_type == JSONL:
+        return iter_lines(document, document.stream)
+    if media_type != JSON:
+        return None
+    if _looks_like_lines(document):
+        return iter_lines(document, document.stream)
+    return iter_stream(document, document.stream)
+
+
+def _from_payload(document: Document) -> Iterator[BatchRecord | Unreadable] | None:
+    """An already decoded canonical record (a dict with "format"), or a list of them."""
+    payload = document.payload
+    if isinstance(payload, dict) and payload.get("format") == common.FORMAT:
+        return iter([_record(document, 0, payload, JSON, None)])
+    if isinstance(payload, list) and all(isinstance(x, dict) and x.get("format") == common.FORMAT for x in payload):
+        return (_record(document, i, data, JSON, None) for i, data in enumerate(payload))
+    return None

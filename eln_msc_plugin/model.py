@@ -1,0 +1,168 @@
+"""The values every part of the plugin passes around: records, findings, reports.
+
+A problem in a record is a `Finding`, never an exception; a document that cannot be read at all
+becomes an `Unreadable` carrying the findings that say why.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal, Union
+
+Severity = Literal["fail", "warn", "info"]
+Verdict = Literal["pass", "warn", "fail", "error"]
+
+SEVERITIES: tuple[str, ...] = ("fail", "warn", "info")
+VERDICTS: tuple[str, ...] = ("pass", "warn", "fail", "error")
+_RANK = {"info": 0, "warn": 1, "fail": 2}
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem (or note) about one place in a record."""
+
+    rule: str
+    severity: str
+    path: str
+    message: str
+    observed: Any = None
+    expected: Any = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "observed": self.observed,
+            "expected": self.expected,
+        }
+
+
+@dataclass(slots=True)
+class BatchRecord:
+    """A batch record in canonical form (the JSON shape of the v1 spec, counts in cells).
+
+    `units` maps the JSON Pointer of each count that carried a unit to the unit as written;
+    `lines` maps JSON Pointers to source lines where the format knows them (XML);
+    `read_findings` are problems noticed while reading that did not stop the reading.
+    """
+
+    data: Any
+    source: str
+    index: int
+    media_type: str
+    units: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] | None = None
+    read_findings: list[Finding] = field(default_factory=list)
+    line: int | None = None
+
+    @property
+    def record_id(self) -> str | None:
+        value = self.data.get("record_id") if isinstance(self.data, dict) else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def revision(self) -> str | None:
+        value = self.data.get("revision") if isinstance(self.data, dict) else None
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+    def line_of(self, path: str) -> int | None:
+        """The source line of `path`, or of its nearest ancestor that has one."""
+        if not self.lines:
+            return self.line
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path.rpartition("/")[0]
+        return self.lines.get("", self.line)
+
+
+@dataclass(slots=True)
+class Unreadable:
+    """A record (or the rest of a document) that could not be read; its report's verdict is `error`."""
+
+    source: str
+    index: int
+    findings: list[Finding]
+    media_type: str = "application/octet-stream"
+    record_id: str | None = None
+    revision: str | None = None
+
+
+@dataclass(slots=True)
+class Report:
+    """The judgement of one record."""
+
+    source: str
+    index: int
+    record_id: str | None
+    revision: str | None
+    verdict: str
+    metrics: dict[str, Any]
+    findings: list[Finding]
+    ruleset_name: str
+    ruleset_version: str
+    ruleset_sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "index": self.index,
+            "record_id": self.record_id,
+            "revision": self.revision,
+            "verdict": self.verdict,
+            "metrics": self.metrics,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    """`fail` if any finding fails, else `warn` if any warns, else `pass`."""
+    worst = 0
+    for finding in findings:
+        rank = _RANK.get(finding.severity, 0)
+        if rank > worst:
+            worst = rank
+            if worst == 2:
+                break
+    return ("pass", "warn", "fail")[worst]
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then in record order."""
+    return sorted(findings, key=lambda f: -_RANK.get(f.severity, 0))
+
+
+HEAD_SIZE = 4096
+
+Payload = Union[bytes, str, IO[bytes], dict, list]
+
+
+@dataclass
+class Document:
+    """Something handed to the parsers: bytes or a byte stream, or an already decoded object.
+
+    `head` holds the first bytes (for sniffing) and `stream` the whole content including them.
+    """
+
+    source: str
+    media_type: str | None = None
+    stream: IO[bytes] | None = None
+    payload: Any = None
+    head: bytes = b""
+
+    @classmethod
+    def from_payload(cls, payload: Any, media_type: str | None, source: str) -> "Document":
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        if isinstance(payload, (bytes, bytearray, memoryview)):
+            data = bytes(payload)
+            return cls(source, media_type, stream=io.BytesIO(data), head=data[:HEAD_SIZE])
+        if hasattr(payload, "read"):
+            stream = payload if hasattr(payload, "peek") else io.BufferedReader(payload)
+            return cls(source, media_type, stream=stream, head=stream.peek(HEAD_SIZE)[:HEAD_SIZE])
+        return cls(source=source, media_type=media_type, payload=payload)

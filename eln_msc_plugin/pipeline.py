@@ -1,0 +1,94 @@
+"""The pipeline: read → parse → rules → adjust findings → report. It only orchestrates.
+
+Every host (command line, Kadi4Mat plugin, backfill) calls `validate_document` / `iter_reports`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pluggy
+
+from eln_msc_plugin.model import BatchRecord, Document, Finding, Report, Unreadable, sort_findings, verdict_of
+from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
+from eln_msc_plugin.rules import USES, RuleContext, RuleSet
+
+
+class Engine:
+    """A plugin manager and the rule set in force; build one per host and reuse it."""
+
+    def __init__(self, pm: pluggy.PluginManager | None = None, ruleset: RuleSet | None = None) -> None:
+        self.pm = pm if pm is not None else get_plugin_manager()
+        self.ruleset = ruleset if ruleset is not None else default_ruleset(self.pm)
+        self._plan = [(r, self.ruleset.thresholds.get(r.id, {})) for r in self.ruleset.rules
+                      if r.id not in self.ruleset.disabled]
+        self._adjust = self.pm.hook.eln_msc_adjust_findings
+        self._observe = self.pm.hook.eln_msc_report_finished
+
+    def records(self, document: Document) -> Iterator[BatchRecord | Unreadable]:
+        items = self.pm.hook.eln_msc_parse_document(document=document)
+        if items is None:
+            finding = Finding("read", "fail", "", "the document is neither batch-record JSON nor XML "
+                              f"(media type {document.media_type or 'unknown'}, first bytes {document.head[:16]!r})")
+            return iter([Unreadable(document.source, 0, [finding])])
+        return items  # type: ignore[no-any-return]
+
+    def evaluate(self, record: BatchRecord) -> Report:
+        """Run every rule in force on one record and take the verdict."""
+        data = record.data
+        use = data.get("intended_use") if type(data) is dict else None
+        ctx = RuleContext(record, use if use in USES else "production", self.ruleset)
+        findings = list(record.read_findings)
+        for rule, thresholds in self._plan:
+            ctx.t = thresholds.get(ctx.use)  # type: ignore[assignment]
+            if ctx.t is None:
+                continue
+            ctx.rule_id = rule.id
+            try:
+                findings.extend(rule.check(ctx))
+            except Exception as error:  # noqa: BLE001 - a rule must not end the run
+                if not any(f.rule == "schema" and f.severity == "fail" for f in findings):
+                    findings.append(ctx.finding("fail", "", f"rule {rule.id} could not run: {type(error).__name__}: {error}"))
+        if findings and self._adjust.get_hookimpls():
+            self._adjust(record=record, findings=findings, ruleset=self.ruleset)
+        return self._report(record.source, record.index, record.record_id, record.revision,
+                            verdict_of(findings), ctx.metrics, sort_findings(findings) if findings else findings)
+
+    def _report(self, source: str, index: int, record_id: str | None, revision: str | None,
+                verdict: str, metrics: dict[str, Any], findings: list[Finding]) -> Report:
+        rs = self.ruleset
+        report = Report(source, index, record_id, revision, verdict, metrics, findings, rs.name, rs.version, rs.sha256)
+        if self._observe.get_hookimpls():
+            self._observe(report=report)
+        return report
+
+    def reports(self, document: Document) -> Iterator[Report]:
+        for item in self.records(document):
+            if isinstance(item, Unreadable):
+                yield self._report(item.source, item.index, item.record_id, item.revision, "error", {}, item.findings)
+            else:
+                yield self.evaluate(item)
+
+
+_default: Engine | None = None
+
+
+def default_engine() -> Engine:
+    global _default
+    if _default is None:
+        _default = Engine()
+    return _default
+
+
+def iter_reports(payload: Any, media_type: str | None = None, *, source: str = "<input>",
+                 engine: Engine | None = None) -> Iterator[Report]:
+    """Reports for every record in `payload` (bytes, text, a binary file object, or a decoded record), as read."""
+    document = Document.from_payload(payload, media_type, source)
+    return (engine or default_engine()).reports(document)
+
+
+def validate_document(payload: Any, media_type: str | None = None, *, source: str = "<input>",
+                      engine: Engine | None = None) -> list[Report]:
+    """Reports for every record in `payload`; see `iter_reports` for a stream of them."""
+    return list(iter_reports(payload, media_type, source=source, engine=engine))

@@ -1,0 +1,168 @@
+"""Rule machinery: the `Rule` object, the `@rule` decorator, the per-record context and the `RuleSet`.
+
+A rule is a small generator function that reads a canonical record through a `RuleContext` and
+yields `Finding`s. It declares its id, what it reads, the severities it can give and its default
+thresholds per intended use, so the rule reference is produced from the same objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eln_msc_plugin.errors import ConfigError
+from eln_msc_plugin.model import SEVERITIES, BatchRecord, Finding
+
+USES: tuple[str, ...] = ("production", "banking", "research")
+RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$")
+
+Check = Callable[["RuleContext"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check, with the defaults a site may override in a policy file."""
+
+    id: str
+    summary: str
+    check: Check
+    severities: tuple[str, ...]
+    thresholds: Mapping[str, Mapping[str, Any]]
+    reads: tuple[str, ...] = ()
+    source: str = ""
+    description: str = ""
+
+    def applies_to(self, use: str) -> bool:
+        return use in self.thresholds
+
+
+def same_for(uses: Iterable[str] = USES, **values: Any) -> dict[str, dict[str, Any]]:
+    """Thresholds that are the same for each of `uses`."""
+    return {use: dict(values) for use in uses}
+
+
+def rule(
+    id: str,
+    *,
+    summary: str,
+    severities: Iterable[str],
+    thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+    reads: Iterable[str] = (),
+    source: str = "",
+) -> Callable[[Check], Rule]:
+    """Turn a generator function ``check(ctx)`` into a `Rule` (its docstring becomes the description)."""
+
+    def wrap(check: Check) -> Rule:
+        return Rule(
+            id=id,
+            summary=summary,
+            check=check,
+            severities=tuple(severities),
+            thresholds=thresholds if thresholds is not None else same_for(),
+            reads=tuple(reads),
+            source=source,
+            description=(check.__doc__ or "").strip(),
+        )
+
+    return wrap
+
+
+def check_rule(candidate: object, known: Mapping[str, Rule]) -> Rule:
+    """Refuse a rule that would misbehave later: bad id, duplicate id, bad severities or thresholds."""
+    if not isinstance(candidate, Rule):
+        raise ConfigError(f"register() takes a Rule, got {type(candidate).__name__}")
+    if not isinstance(candidate.id, str) or not RULE_ID.match(candidate.id):
+        raise ConfigError(f"rule id {candidate.id!r} is not of the form 'group.name' (lower case)")
+    if candidate.id in known:
+        raise ConfigError(f"rule id {candidate.id!r} is registered twice")
+    if not callable(candidate.check):
+        raise ConfigError(f"rule {candidate.id}: check is not callable")
+    bad = [s for s in candidate.severities if s not in SEVERITIES]
+    if bad or not candidate.severities:
+        raise ConfigError(f"rule {candidate.id}: severities {bad or '()'} not among {SEVERITIES}")
+    for use, values in candidate.thresholds.items():
+        if use not in USES:
+            raise ConfigError(f"rule {candidate.id}: unknown intended use {use!r} in thresholds")
+        for name, value in values.items():
+            check_threshold(candidate.id, use, name, value)
+    return candidate
+
+
+def check_threshold(rule_id: str, use: str, name: str, value: Any) -> None:
+    """A threshold is a finite number, a severity name, `None` (off) or a list of those."""
+    if value is None or (isinstance(value, str) and value in SEVERITIES):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ConfigError(f"rule {rule_id}: threshold {use}.{name} = {value!r} is not a number")
+    if value in (float("inf"), float("-inf")):
+        raise ConfigError(f"rule {rule_id}: threshold {use}.{name} is not finite")
+
+
+@dataclass
+class RuleSet:
+    """The rules in force, with their thresholds per intended use and the policy that set them."""
+
+    name: str
+    version: str
+    rules: list[Rule]
+    thresholds: dict[str, dict[str, dict[str, Any]]]
+    disabled: frozenset[str] = frozenset()
+    policy: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            self.sha256 = self.fingerprint()
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides a verdict: thresholds, disabled rules, policy."""
+        content = {
+            "name": self.name,
+            "version": self.version,
+            "rules": sorted(r.id for r in self.rules),
+            "thresholds": self.thresholds,
+            "disabled": sorted(self.disabled),
+            "policy": self.policy,
+        }
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def thresholds_for(self, rule_id: str, use: str) -> dict[str, Any] | None:
+        return self.thresholds.get(rule_id, {}).get(use)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+
+class RuleContext:
+    """What a rule sees of one record: the data, the intended use, its thresholds, shared results."""
+
+    __slots__ = ("record", "data", "use", "rule_id", "t", "metrics", "cache", "ruleset")
+
+    def __init__(self, record: BatchRecord, use: str, ruleset: RuleSet) -> None:
+        self.record = record
+        self.data: Any = record.data
+        self.use = use
+        self.ruleset = ruleset
+        self.rule_id = ""
+        self.t: dict[str, Any] = {}
+        self.metrics: dict[str, Any] = {}
+        self.cache: dict[str, Any] = {}
+
+    def finding(
+        self, severity: str, path: str, message: str, observed: Any = None, expected: Any = None
+    ) -> Finding:
+        """A finding of the rule that is running, located at `path` (a JSON Pointer)."""
+        return Finding(self.rule_id, severity, path, message, observed, expected, self.record.line_of(path))
+
+    def shared(self, key: str, compute: Callable[["RuleContext"], Any]) -> Any:
+        """A value computed once per record and shared between rules (for example the PD per passage)."""
+        try:
+            return self.cache[key]
+        except KeyError:
+            value = self.cache[key] = compute(self)
+            return value
