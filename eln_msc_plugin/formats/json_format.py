@@ -14,7 +14,7 @@ from typing import IO, Any
 from eln_msc_plugin.formats import common
 from eln_msc_plugin.formats.common import JSON, JSONL, MAX_RECORD_BYTES
 from eln_msc_plugin.hookspecs import hookimpl
-from eln_msc_plugin.model import HEAD_SIZE, BatchRecord, Document, Unreadable
+from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 
 CHUNK = 1 << 20
 
@@ -143,12 +143,12 @@ class _Buffer:
 
     def value(self) -> Any:
         """Decode the JSON value at the read position, reading more until it is complete."""
-        start = self.pos
         while True:
+            # self.pos, not a saved offset: more() may drop the text before it and reset it to 0
             try:
-                data, end = _raw_decode(self.text, start)
+                data, end = _raw_decode(self.text, self.pos)
             except json.JSONDecodeError:
-                if len(self.text) - start > MAX_RECORD_BYTES or not self.more():
+                if len(self.text) - self.pos > MAX_RECORD_BYTES or not self.more():
                     raise
                 continue
             self.pos = end
@@ -202,15 +202,25 @@ def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord |
 
 
 def _looks_like_lines(document: Document) -> bool:
-    """True when the first line alone is a whole JSON object (JSON Lines, or a one-line document)."""
+    """True when the first line is one JSON object on its own line (JSON Lines).
+
+    A first line that starts with '{' and ends with '}' but does not parse is a broken JSON Lines
+    record: reading line by line lets the records after it through. Anything else (an array, a
+    pretty-printed object, one long line without a newline) is read as a stream of values.
+    """
     head = document.head[3:] if document.head.startswith(common.BOM) else document.head
     first, newline, _ = head.lstrip().partition(b"\n")
     if not newline:
-        return len(head) >= HEAD_SIZE
+        return False
+    first = first.strip()
+    if not (first.startswith(b"{") and first.endswith(b"}")):
+        return False
     try:
         return type(json.loads(first)) is dict
     except ValueError:
-        return False
+        return True
+    except RecursionError:
+        return True
 
 
 @hookimpl(trylast=True)
