@@ -63,12 +63,29 @@ class Engine:
             self._observe(report=report)
         return report
 
+    def reports_for(self, payload: Any, media_type: str | None, source: str) -> Iterator[Report]:
+        return self.reports(Document.from_payload(payload, media_type, source))
+
+    def unreadable_report(self, source: str, message: str) -> Report:
+        return self._report(source, 0, None, None, "error", {}, [Finding("read", "fail", "", message)])
+
     def reports(self, document: Document) -> Iterator[Report]:
         for item in self.records(document):
             if isinstance(item, Unreadable):
                 yield self._report(item.source, item.index, item.record_id, item.revision, "error", {}, item.findings)
             else:
                 yield self.evaluate(item)
+
+
+def build_engine(policy_path: str | None = None) -> Engine:
+    """An engine with installed plugins and, when given, a site policy file applied."""
+    pm = get_plugin_manager()
+    ruleset = default_ruleset(pm)
+    if policy_path:
+        from eln_msc_plugin.policy import load_policy, ruleset_with_policy
+
+        ruleset = ruleset_with_policy(ruleset, load_policy(policy_path), pm)
+    return Engine(pm, ruleset)
 
 
 _default: Engine | None = None
