@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -38,7 +39,14 @@ def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a number in JSON")
 
 
-DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
+def _number(text: str) -> float | str:
+    """A JSON number too large for a float (1e400) stays text, so the schema rule locates it; as
+    `inf` it would pass on to the rules and to reports that cannot be written as JSON."""
+    value = float(text)
+    return value if value - value == 0 else text
+
+
+DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_number)
 _decode = DECODER.decode
 _raw_decode = DECODER.raw_decode
 
@@ -63,6 +71,9 @@ def _failure(document: Document, index: int, error: Exception, media_type: str, 
         return common.unreadable(document, index, message, media_type=media_type, line=line)
     if isinstance(error, RecursionError):
         message = f"JSON nested too deeply near line {line}: no batch record is nested like this"
+        return common.unreadable(document, index, message, media_type=media_type, line=line)
+    if "integer string conversion" in str(error):
+        message = f"a number with thousands of digits near line {line}: no batch record holds one"
         return common.unreadable(document, index, message, media_type=media_type, line=line)
     return common.unreadable(document, index, f"{error} (near line {line})", media_type=media_type, line=line)
 
@@ -104,6 +115,36 @@ def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | 
         index += 1
 
 
+_BRACKET = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+_SCALAR_END = re.compile(r"[\s,\]}]")
+
+
+def _value_end(text: str, pos: int) -> int | None:
+    """Where the JSON value starting at `pos` ends, by brackets and strings alone (no decoding, no recursion)."""
+    if text[pos:pos + 1] not in ("[", "{"):
+        match = _SCALAR_END.search(text, pos)
+        return match.start() if match else None
+    depth = 0
+    while True:
+        match = _BRACKET.search(text, pos)
+        if match is None:
+            return None
+        pos = match.end()
+        char = match.group()
+        if char == '"':
+            rest = _STRING_REST.match(text, pos)
+            if rest is None:
+                return None
+            pos = rest.end()
+        elif char in "[{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return pos
+
+
 class _Buffer:
     """Decoded text of a stream, read in chunks, with the line number of the read position."""
 
@@ -140,6 +181,16 @@ class _Buffer:
 
     def line_at(self, pos: int) -> int:
         return self.line + self.text.count("\n", 0, pos)
+
+    def skip_value(self) -> bool:
+        """Move past the (well-formed but refused) value at the read position; False if its end is not found."""
+        while True:
+            end = _value_end(self.text, self.pos)
+            if end is not None:
+                self.pos = end
+                return True
+            if len(self.text) - self.pos > MAX_RECORD_BYTES or not self.more():
+                return False
 
     def value(self) -> Any:
         """Decode the JSON value at the read position, reading more until it is complete."""
@@ -182,8 +233,15 @@ def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord |
                                         media_type=JSON, line=buf.line_at(buf.pos))
                 return
             line = buf.line_at(buf.pos)
-            data = buf.value()
-            yield _record(document, index, data, JSON, line)
+            try:
+                data = buf.value()
+            except (_Refused, RecursionError, ValueError) as error:
+                # well-formed but refused (NaN, duplicate member, too deep): skip it, the next one goes on
+                if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)) or not buf.skip_value():
+                    raise
+                yield _failure(document, index, error, JSON, line)
+            else:
+                yield _record(document, index, data, JSON, line)
             index += 1
             if in_array:
                 char = buf.skip_space()
