@@ -22,6 +22,8 @@ from eln_msc_plugin.model import BatchRecord, Document, Finding, Unreadable
 RECORD, RECORDS = "batch_record", "batch_records"
 _TAGS = [f"{{{NAMESPACE}}}{RECORD}", RECORD, f"{{{NAMESPACE}}}{RECORDS}", RECORDS]
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
+# The element of each item of an array (spec: arrays become a wrapper holding one element per item).
+ITEM = {"passages": "passage", "cryo_events": "cryo_event", "vial_ids": "vial_id", "reference_genes": "gene"}
 
 
 def _local(tag: Any) -> str | None:
@@ -73,10 +75,17 @@ class _Converter:
             self.problem(path, "entity references are not accepted in a batch record", elem.sourceline)
             return None
         kind = sub.get("type") if sub else None
+        name = path.rpartition("/")[2]
+        if kind in ("array", "object") and (elem.text or "").strip():
+            self.problem(path, f"<{name}> holds text where the format has elements", elem.sourceline)
+            return (elem.text or "").strip()
         if kind == "array" or (sub is None and children and len({c.tag for c in children}) == 1 and len(children) > 1):
-            return [self.convert(c, sub.get("items") if sub else None, f"{path}/{i}") for i, c in enumerate(children)]
+            return self.items(children, sub, path)
         if kind == "object" or (sub is None and children):
             return self.members(elem, children, sub, path)
+        if children:
+            self.problem(path, f"<{name}> holds elements where the format has a value", elem.sourceline)
+            return None
         text = (elem.text or "").strip()
         unit = elem.get("unit")
         if unit is not None and path.rpartition("/")[2] in common.COUNT_FIELDS:
@@ -87,6 +96,19 @@ class _Converter:
             self.record.units[path] = unit
             return cells
         return _scalar(text, kind)
+
+    def items(self, children: list[Any], sub: dict[str, Any] | None, path: str) -> list[Any]:
+        """An array: one element per item, each named as the spec says (`passages/passage`, ...)."""
+        expected = ITEM.get(path.rpartition("/")[2])
+        out: list[Any] = []
+        for child in children:
+            name = _local(child.tag)
+            if name is None or (expected is not None and name != expected):
+                self.problem(f"{path}/{len(out)}", f"element {child.tag!r} in <{path.rpartition('/')[2]}>: "
+                             f"expected <{expected or 'item'}> in namespace {NAMESPACE!r}", child.sourceline)
+                continue
+            out.append(self.convert(child, sub.get("items") if sub else None, f"{path}/{len(out)}"))
+        return out
 
     def members(self, elem: Any, children: list[Any], sub: dict[str, Any] | None, path: str) -> dict[str, Any]:
         props = (sub or {}).get("properties", {})
