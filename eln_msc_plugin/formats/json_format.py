@@ -251,7 +251,8 @@ def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord |
                 elif char == ",":
                     buf.pos += 1
                 else:
-                    message = f"expected ',' or ']' after array element {index - 1}"
+                    message = (f"expected ',' or ']' after array element {index - 1}" if char
+                               else "the JSON array is not closed (file cut short?)")
                     yield common.unreadable(document, index, message, media_type=JSON, line=buf.line_at(buf.pos))
                     return
     except (ValueError, RecursionError) as error:
