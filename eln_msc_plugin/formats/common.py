@@ -28,6 +28,8 @@ COUNT_FIELDS = ("cells_seeded", "cells_harvested")
 def sniff(document: Document) -> str | None:
     """The media type the document's first bytes show, or None."""
     head = document.head
+    if head.startswith((b"\xff\xfe<\x00", b"\xfe\xff\x00<")):
+        return XML  # UTF-16 with a byte-order mark: XML allows it (JSON documents are UTF-8)
     if head.startswith(BOM):
         head = head[3:]
     head = head.lstrip()
