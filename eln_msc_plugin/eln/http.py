@@ -1,0 +1,151 @@
+"""The network edge: one `requests.Session` per ELN client owns the HTTP policy.
+
+Base URL, auth header, a default timeout on every call, retries with backoff that honour
+`Retry-After` (429/502/503/504; non-idempotent writes only where the server said it did not act),
+and transport errors translated into `ElnError`. Tokens never appear in a repr, log or message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from eln_msc_plugin import __version__
+from eln_msc_plugin.errors import ConfigError, ElnError
+
+RETRY_STATUSES = (429, 502, 503, 504)
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+DEFAULT_TIMEOUT = (5.0, 30.0)
+
+
+class Token:
+    """A secret that shows as `***` wherever it is printed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        value = value.strip()
+        if not value:
+            raise ConfigError("the access token is empty")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Token('***')"
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_env(cls, name: str) -> "Token":
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"environment variable {name} holding the access token is not set")
+        return cls(value)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> "Token":
+        try:
+            return cls(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"cannot read the token file {path}: {error.strerror}") from None
+
+
+class PoliteRetry(Retry):
+    """Retries idempotent requests on 429/5xx, and any request on 429 or 503 (the server did not act)."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code in (429, 503) and self.total and self.status:
+            return True
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+
+def make_retry(total: int = 6, backoff: float = 0.5) -> Retry:
+    return PoliteRetry(
+        total=total, connect=3, read=2, status=total, other=0,
+        backoff_factor=backoff, status_forcelist=RETRY_STATUSES, allowed_methods=IDEMPOTENT,
+        respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
+    )
+
+
+class ElnSession(requests.Session):
+    """A session bound to one ELN: relative URLs, bearer token, default timeout, retries, own errors."""
+
+    def __init__(self, base_url: str, token: Token | None, *, timeout: Any = DEFAULT_TIMEOUT,
+                 retry: Retry | None = None, pool: int = 10) -> None:
+        super().__init__()
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"ELN URL {base_url!r} must start with http:// or https://")
+        self.base_url = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+        adapter = HTTPAdapter(max_retries=retry or make_retry(), pool_connections=pool, pool_maxsize=pool)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+        self.headers["User-Agent"] = f"eln-msc-plugin/{__version__}"
+        self.headers["Accept"] = "application/json"
+        if token is not None:
+            self.headers["Authorization"] = f"Bearer {token.reveal()}"
+        self.requests_sent = 0
+
+    def __repr__(self) -> str:
+        return f"ElnSession({self.base_url!r}, token=***)"
+
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        full = urljoin(self.base_url, url.decode() if isinstance(url, bytes) else url.lstrip("/"))
+        kwargs.setdefault("timeout", self.timeout)
+        self.requests_sent += 1
+        try:
+            response = super().request(method, full, *args, **kwargs)
+        except requests.exceptions.RetryError as error:
+            raise ElnError(f"{method} {_path(full)}: gave up after retries ({_reason(error)})", retryable=True) from None
+        except requests.exceptions.Timeout:
+            raise ElnError(f"{method} {_path(full)}: the ELN did not answer in time", retryable=True) from None
+        except requests.exceptions.ConnectionError as error:
+            raise ElnError(f"{method} {_path(full)}: cannot reach the ELN ({_reason(error)})", retryable=True) from None
+        except requests.exceptions.RequestException as error:
+            raise ElnError(f"{method} {_path(full)}: {type(error).__name__}") from None
+        return response
+
+
+def _path(url: str) -> str:
+    """The URL without its query string (which could carry a secret on some ELNs)."""
+    return url.split("?", 1)[0]
+
+
+def _reason(error: Exception) -> str:
+    text = str(error.args[0] if error.args else error)
+    for marker in ("Caused by ", "NewConnectionError", "RemoteDisconnected", "Max retries"):
+        if marker in text:
+            tail = text.split(marker, 1)[1]
+            return (marker + tail)[:160] if marker != "Caused by " else tail[:160]
+    return type(error).__name__
+
+
+def check(response: requests.Response, what: str) -> Any:
+    """The JSON body of a successful response; an `ElnError` that says what went wrong otherwise."""
+    if response.status_code < 400:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ElnError(f"{what}: the ELN answered {response.status_code} with a body that is not JSON") from None
+    detail = ""
+    try:
+        body = response.json()
+        detail = str(body.get("description") or body.get("message") or "")[:300] if isinstance(body, dict) else ""
+    except ValueError:
+        pass
+    hint = {401: "the token was refused (missing, expired or revoked)",
+            403: "the token lacks a scope or the account lacks permission",
+            404: "not found", 409: "conflict", 413: "too large",
+            429: "rate limited"}.get(response.status_code, "")
+    message = f"{what}: HTTP {response.status_code}" + (f" ({hint})" if hint else "") + (f": {detail}" if detail else "")
+    raise ElnError(message, status=response.status_code, retryable=response.status_code in RETRY_STATUSES)

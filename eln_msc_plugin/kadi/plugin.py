@@ -1,0 +1,153 @@
+"""The Kadi4Mat plugin (entry point `eln_msc` in group `kadi_plugins`).
+
+On every save of a batch record, `kadi_post_resource_change` queues a background task and returns:
+it runs inside the web request after the commit, so it is cheap and never raises. The Celery task
+judges the revision that triggered it (or stops when a newer one exists) and writes the annotation
+back through the REST API as the plugin's service account; its own revisions are recognised and
+ignored, so there is no loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from kadi.ext.celery import celery
+from kadi.lib.plugins.core import get_plugin_config
+from kadi.plugins import hookimpl
+
+from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.errors import ConfigError, ElnMscError
+from eln_msc_plugin.kadi.judge import is_batch_file, judge_and_annotate
+from eln_msc_plugin.kadi.overview import render
+from eln_msc_plugin.kadi.settings import Settings
+from eln_msc_plugin.kadi.sink import annotation_of
+from eln_msc_plugin.pipeline import Engine, build_engine
+
+NAME = "eln_msc"
+TASK = "eln_msc.judge_record"
+log = logging.getLogger("eln_msc_plugin.kadi")
+
+
+def settings() -> Settings:
+    return Settings.from_config(get_plugin_config(NAME))
+
+
+@lru_cache(maxsize=4)
+def _engine(policy: str | None, mtime: float) -> Engine:
+    return build_engine(policy)
+
+
+def engine_for(config: Settings) -> Engine:
+    mtime = Path(config.policy).stat().st_mtime if config.policy else 0.0
+    return _engine(config.policy, mtime)
+
+
+@lru_cache(maxsize=8)
+def _service_user_id(token_hash_source: str, _mtime: float) -> int | None:
+    from kadi.lib.api.models import PersonalToken
+
+    token = PersonalToken.get_by_token(token_hash_source)
+    return token.user_id if token is not None else None
+
+
+def service_user_id(config: Settings) -> int | None:
+    """The id of the account whose token the plugin writes with (its own revisions are skipped)."""
+    mtime = Path(config.token_file).stat().st_mtime if config.token_file else 0.0
+    return _service_user_id(config.token().reveal(), mtime)
+
+
+def _queue(revision: Any) -> None:
+    from kadi.lib.tasks.core import launch_task
+    from kadi.modules.records.models import File, Record
+
+    config = settings()
+    subject = revision.object
+    if isinstance(subject, Record):
+        record, revision_id, record_type = subject, revision.id, revision.type
+    elif isinstance(subject, File):
+        if not is_batch_file(str(revision.name or subject.name)):
+            return
+        record, revision_id, record_type = subject.record, None, subject.record.type
+    else:
+        return
+    if not config.checks_type(record_type) or revision.user_id == service_user_id(config):
+        return
+    launch_task(TASK, kwargs={"record_id": record.id, "revision_id": revision_id})
+
+
+@hookimpl
+def kadi_post_resource_change(revision: Any) -> None:
+    try:
+        _queue(revision)
+    except Exception as error:  # noqa: BLE001 - a save must never fail because of the plugin
+        current_app.logger.error("eln-msc: could not queue the QC check of a saved record: %s", error)
+
+
+@celery.task(name=TASK, bind=True, soft_time_limit=600)
+def judge_record_task(self: Any, record_id: int, revision_id: int | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Judge a record revision and annotate it; on a failure to reach Kadi, retry later with backoff."""
+    try:
+        config = settings()
+        client = KadiClient(config.kadi_url, config.token(), timeout=(5.0, config.timeout))
+        me = _me(client)
+        outcome = judge_and_annotate(client, engine_for(config), record_id, revision_id, service_user_id=me)
+    except (ElnMscError, ConfigError) as error:
+        retries = self.request.retries
+        config_delay = _delay()
+        if retries >= _max_retries():
+            log.error("eln-msc: record %s: giving up after %d retries: %s", record_id, retries, error)
+            return {"record_id": record_id, "status": "failed", "detail": str(error)}
+        delay = min(config_delay * (2 ** retries), 900)
+        log.error("eln-msc: record %s: %s; retrying in %.0f s (attempt %d)", record_id, error, delay, retries + 1)
+        raise self.retry(countdown=delay, max_retries=None) from None
+    log.info("eln-msc: record %s revision %s: %s (%s)", record_id, outcome.revision_id, outcome.verdict, outcome.status)
+    return {"record_id": record_id, "revision_id": outcome.revision_id, "status": outcome.status,
+            "verdict": outcome.verdict, "detail": outcome.detail}
+
+
+def _me(client: KadiClient) -> int:
+    return int(client.me()["id"])
+
+
+def _delay() -> float:
+    try:
+        return settings().retry_delay
+    except ConfigError:
+        return 10.0
+
+
+def _max_retries() -> int:
+    try:
+        return settings().max_retries
+    except ConfigError:
+        return 12
+
+
+@hookimpl
+def kadi_get_background_tasks() -> list[Any]:
+    return [judge_record_task]
+
+
+@hookimpl
+def kadi_get_resource_overview_templates(resource: Any) -> str | None:
+    from kadi.modules.records.models import Record
+
+    if not isinstance(resource, Record):
+        return None
+    annotation = annotation_of(list(resource.extras or []))
+    if not annotation:
+        return None
+    newest = resource.ordered_revisions.first()
+    current = newest.id if newest is not None and newest.user_id != _safe_service_id() else None
+    return render(annotation, current)
+
+
+def _safe_service_id() -> int | None:
+    try:
+        return service_user_id(settings())
+    except Exception:  # noqa: BLE001 - the overview must render even when the plugin is misconfigured
+        return None

@@ -1,0 +1,151 @@
+"""Built-in annotation sink for Kadi4Mat: a verdict tag, an `msc_qc` extra and the full report file.
+
+Kadi's PATCH replaces the whole `extras` and `tags` lists, so the write is read-modify-write: re-read
+just before writing, never replace an annotation that judges a newer revision, skip a write that would
+change nothing, and after writing check that no one else's save slipped in between; if one did, put
+that save's extras and tags back (its own task judges it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eln_msc_plugin import __version__
+from eln_msc_plugin.errors import ElnError
+from eln_msc_plugin.hookspecs import hookimpl
+from eln_msc_plugin.kadi import ANNOTATION_KEY, REPORT_PREFIX, VERDICT_TAGS
+from eln_msc_plugin.kadi.judge import KadiTarget, Outcome, utcnow
+from eln_msc_plugin.model import Report
+from eln_msc_plugin.rules import RuleSet
+
+MAX_LISTED = 50
+MAX_TRIES = 4
+
+
+def report_name(revision_id: int) -> str:
+    return f"{REPORT_PREFIX}-r{revision_id}.json"
+
+
+def _extra(kind: str, key: str | None, value: Any) -> dict[str, Any]:
+    extra = {"type": kind, "value": value}
+    if key is not None:
+        extra["key"] = key
+    return extra
+
+
+def annotation_of(extras: list[dict[str, Any]]) -> dict[str, Any]:
+    """The current `msc_qc` annotation of a record's extras as a plain dict ({} when none)."""
+    for extra in extras:
+        if extra.get("key") == ANNOTATION_KEY and extra.get("type") == "dict":
+            return {e.get("key"): e.get("value") for e in extra.get("value") or [] if isinstance(e, dict)}
+    return {}
+
+
+def annotation_extra(report: Report, ruleset: RuleSet, revision_id: int, previous: dict[str, Any],
+                     evaluated_at: str) -> dict[str, Any]:
+    """The `msc_qc` dict extra: what was judged, by which rules and engine, when, and what it supersedes."""
+    listed = [f"{f.severity}: [{f.rule}] {f.message}" for f in report.findings if f.severity != "info"][:MAX_LISTED]
+    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("fail", "warn", "info")}
+    members = [
+        _extra("str", "verdict", report.verdict),
+        _extra("int", "judged_revision", revision_id),
+        _extra("date", "evaluated_at", evaluated_at),
+        _extra("str", "rule_pack", f"{ruleset.name} {ruleset.version}"),
+        _extra("str", "ruleset_sha256", ruleset.sha256),
+        _extra("str", "engine", f"eln-msc-plugin {__version__}"),
+        _extra("str", "report_file", report_name(revision_id)),
+        _extra("dict", "counts", [_extra("int", k, v) for k, v in counts.items()]),
+        _extra("list", "findings", [_extra("str", None, text) for text in listed]),
+    ]
+    if previous.get("judged_revision") is not None:
+        members.append(_extra("str", "supersedes", f"{previous.get('verdict')} of revision "
+                              f"{previous.get('judged_revision')} at {previous.get('evaluated_at')}"))
+    return {"type": "dict", "key": ANNOTATION_KEY, "value": members}
+
+
+def report_document(report: Report, ruleset: RuleSet, revision_id: int, evaluated_at: str,
+                    record_url: str) -> bytes:
+    body = {
+        "tool": {"name": "eln-msc-plugin", "version": __version__},
+        "ruleset": {**ruleset.as_dict(), "thresholds": ruleset.thresholds, "disabled": sorted(ruleset.disabled),
+                    "policy": ruleset.policy},
+        "judged_revision": revision_id,
+        "evaluated_at": evaluated_at,
+        "record_url": record_url,
+        "report": report.as_dict(),
+    }
+    return json.dumps(body, indent=2, default=str).encode("utf-8")
+
+
+def _unchanged(current: dict[str, Any], report: Report, ruleset: RuleSet, revision_id: int, tags: list[str]) -> bool:
+    return (current.get("judged_revision") == revision_id and current.get("ruleset_sha256") == ruleset.sha256
+            and current.get("verdict") == report.verdict and f"qc-{report.verdict}" in tags
+            and current.get("engine") == f"eln-msc-plugin {__version__}")
+
+
+def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
+    client, record_id, revision_id = target.client, target.record_id, target.revision_id
+    writes = 0
+    for _ in range(MAX_TRIES):
+        record = client.record(record_id)
+        extras, tags = list(record.get("extras") or []), list(record.get("tags") or [])
+        current = annotation_of(extras)
+        judged = current.get("judged_revision")
+        if isinstance(judged, int) and judged > revision_id:
+            return Outcome(record_id, "stale", report.verdict, revision_id, writes=writes,
+                           detail=f"an annotation of the newer revision {judged} is already there")
+        if _unchanged(current, report, ruleset, revision_id, tags):
+            return Outcome(record_id, "unchanged", report.verdict, revision_id, writes=writes)
+        evaluated_at = utcnow()
+        new_extras = [e for e in extras if e.get("key") != ANNOTATION_KEY]
+        new_extras.append(annotation_extra(report, ruleset, revision_id, current, evaluated_at))
+        new_tags = [t for t in tags if t not in VERDICT_TAGS] + [f"qc-{report.verdict}"]
+        if target.dry_run:
+            return Outcome(record_id, "dry-run", report.verdict, revision_id,
+                           would_write={"tags": new_tags, ANNOTATION_KEY: new_extras[-1], "file": report_name(revision_id)})
+        base = client.revisions(record_id, per_page=1)
+        base_id = base[0]["id"] if base else None
+        document = report_document(report, ruleset, revision_id, evaluated_at, target.record_url)
+        client.upload(record_id, report_name(revision_id), document)
+        if target.before_write is not None:
+            target.before_write()
+        client.patch_record(record_id, {"extras": new_extras, "tags": new_tags})
+        writes += 2
+        intruder = _intruder(target, base_id)
+        if intruder is None:
+            return Outcome(record_id, "annotated", report.verdict, revision_id, writes=writes)
+        _restore(target, intruder)
+        writes += 1
+    raise ElnError(f"record {record_id}: could not write the annotation without clobbering concurrent edits "
+                   f"after {MAX_TRIES} tries", retryable=True)
+
+
+def _intruder(target: KadiTarget, base_id: int | None) -> dict[str, Any] | None:
+    """A revision by someone else between the one we read and ours (our PATCH clobbered it), or None."""
+    revisions = target.client.revisions(target.record_id, per_page=10)
+    mine_seen = False
+    for revision in revisions:
+        by_us = (revision.get("user") or {}).get("id") == target.service_user_id
+        if not mine_seen:
+            mine_seen = by_us
+            continue
+        if revision["id"] == base_id:
+            return None
+        if not by_us:
+            return revision
+    return None
+
+
+def _restore(target: KadiTarget, intruder: dict[str, Any]) -> None:
+    """Put back the extras and tags of a save our write overwrote (keeping the newest annotation off it)."""
+    data = target.client.revision(target.record_id, intruder["id"]).get("data") or {}
+    tags = [t.get("name") if isinstance(t, dict) else t for t in data.get("tags") or []]
+    target.client.patch_record(target.record_id, {"extras": data.get("extras") or [], "tags": tags})
+
+
+@hookimpl(trylast=True)
+def eln_msc_post_annotation(target: Any, report: Report, ruleset: RuleSet) -> Outcome | None:
+    if not isinstance(target, KadiTarget):
+        return None
+    return annotate(target, report, ruleset)
