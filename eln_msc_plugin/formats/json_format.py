@@ -24,6 +24,10 @@ class _Refused(ValueError):
     """A JSON construct the format does not allow (duplicate member, NaN, Infinity)."""
 
 
+class _BadBytes(_Refused):
+    """A value holding bytes that are not UTF-8 (already skipped: the next value can be read)."""
+
+
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
@@ -117,6 +121,7 @@ def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | 
 
 _BRACKET = re.compile(r'["\[\]{}]')
 _STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")
 _SCALAR_END = re.compile(r"[\s,\]}]")
 
 
@@ -150,7 +155,8 @@ class _Buffer:
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        # invalid bytes become lone surrogates, so the value holding them is refused and the next one read
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="surrogateescape")
         self.text = ""
         self.pos = 0
         self.line = 1
@@ -202,7 +208,10 @@ class _Buffer:
                 if len(self.text) - self.pos > MAX_RECORD_BYTES or not self.more():
                     raise
                 continue
-            self.pos = end
+            start, self.pos = self.pos, end
+            bad = _INVALID_BYTE.search(self.text, start, end)
+            if bad is not None:
+                raise _BadBytes(f"not valid UTF-8: byte {ord(bad.group()) - 0xDC00:#04x}")
             return data
 
 
@@ -237,7 +246,9 @@ def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord |
                 data = buf.value()
             except (_Refused, RecursionError, ValueError) as error:
                 # well-formed but refused (NaN, duplicate member, too deep): skip it, the next one goes on
-                if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)) or not buf.skip_value():
+                if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+                    raise
+                if not isinstance(error, _BadBytes) and not buf.skip_value():
                     raise
                 yield _failure(document, index, error, JSON, line)
             else:

@@ -175,8 +175,11 @@ def iter_xml(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Un
             while parent is not None and elem.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as error:
-        line = error.lineno if error.lineno else None
-        message = f"malformed XML at line {line}: {error.msg}"
+        # iterparse may raise a generic "no element found" at line 0; the log holds the real first error
+        fatal = next((e for e in error.error_log if e.level_name == "FATAL"), None)
+        line = error.lineno or (fatal.line if fatal is not None else None) or None
+        text = fatal.message if fatal is not None and not error.lineno else error.msg
+        message = f"malformed XML at line {line}: {text}"
         yield common.unreadable(document, index, message, media_type=XML, line=line)
         return
     if index == 0:
