@@ -1,0 +1,156 @@
+"""The compiled fast check and jsonschema agree on every document; the schema stays compilable."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eln_msc_plugin import schema
+from tests.records import BASE
+
+check = schema.fast_check()
+
+
+def exact_valid(data: Any) -> bool:
+    return schema.exact_validator().is_valid(data)
+
+
+def agree(data: Any) -> None:
+    unknown: list[Any] = []
+    assert check(data, unknown) == exact_valid(data), data
+
+
+def paths(node: Any, prefix: tuple = ()) -> Iterator[tuple]:
+    """Every place in the base record (the record itself included)."""
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from paths(value, prefix + (i,))
+
+
+PLACES = list(paths(BASE))[1:]
+ODD_VALUES = [None, True, False, 0, -1, 4.0, 4.5, -0.0, 1e15, 1e16, 10**30, -(10**30), 1e308, "", "x", "4",
+              " ", "a" * 201, "a" * 501, [], [1], {}, {"value": 1}, 200, 201, 100, 100.0001, 0.0, 1, 2.5e-324]
+
+
+def mutated(place: tuple, value: Any) -> dict:
+    data = copy.deepcopy(BASE)
+    node = data
+    for part in place[:-1]:
+        node = node[part]
+    node[place[-1]] = value
+    return data
+
+
+def removed(place: tuple) -> dict:
+    data = copy.deepcopy(BASE)
+    node = data
+    for part in place[:-1]:
+        node = node[part]
+    del node[place[-1]]
+    return data
+
+
+def test_the_base_record_is_valid_for_both() -> None:
+    assert check(BASE, []) and exact_valid(BASE)
+
+
+@pytest.mark.parametrize("place", PLACES, ids=["/".join(map(str, p)) for p in PLACES])
+def test_every_odd_value_at_every_place(place: tuple) -> None:
+    for value in ODD_VALUES:
+        agree(mutated(place, value))
+    agree(removed(place))
+
+
+def test_extra_members_are_valid_and_listed() -> None:
+    data = copy.deepcopy(BASE)
+    data["lab_note"] = "x"
+    data["passages"][0]["operator"] = "AB"
+    unknown: list[Any] = []
+    assert check(data, unknown) and exact_valid(data)
+    assert data in unknown and data["passages"][0] in unknown
+    assert sorted(schema.unknown_members(data)) == ["/lab_note", "/passages/0/operator"]
+
+
+@pytest.mark.parametrize("data", [None, [], "x", 1, True, [BASE], {}], ids=["null", "list", "str", "int", "bool",
+                                                                        "list-of-record", "empty-object"])
+def test_wrong_top_level_types(data: Any) -> None:
+    agree(data)
+    assert not check(data, [])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+place = st.sampled_from(PLACES)
+numbers = st.one_of(st.integers(min_value=-10, max_value=10**16), st.floats(min_value=-10, max_value=1e16),
+                    st.floats(allow_nan=False), st.integers().map(float))
+dates = st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|\+01:00)?)?\n?\Z")
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(place, st.one_of(json_values, numbers, dates))
+def test_random_values_at_random_places(where: tuple, value: Any) -> None:
+    agree(mutated(where, value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(place, st.one_of(json_values, numbers)), min_size=1, max_size=4))
+def test_several_mutations_at_once(changes: list) -> None:
+    data = copy.deepcopy(BASE)
+    for where, value in changes:
+        try:
+            node = data
+            for part in where[:-1]:
+                node = node[part]
+            node[where[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change replaced the container
+    agree(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_random_documents(data: Any) -> None:
+    agree(data)
+
+
+def test_the_schema_only_uses_keywords_the_compiler_supports() -> None:
+    used: set[str] = set()
+
+    def walk(node: Any, is_properties: bool = False) -> None:
+        if isinstance(node, dict):
+            if not is_properties:
+                used.update(node)
+            for key, value in node.items():
+                walk(value, key in ("properties", "$defs"))
+        elif isinstance(node, list):
+            for value in node:
+                if isinstance(value, dict):
+                    walk(value)
+
+    walk(schema.load_schema())
+    assert used <= schema.SUPPORTED | schema.ANNOTATIONS
+
+
+def test_the_compiler_refuses_an_unsupported_keyword() -> None:
+    with pytest.raises(ValueError, match="not supported"):
+        schema._Compiler({"type": "object", "anyOf": [{"type": "string"}]}).compile()
+
+
+def test_exact_errors_give_the_place() -> None:
+    data = mutated(("passages", 2, "viability_percent"), 130)
+    (error,) = list(schema.exact_errors(data))
+    assert schema.pointer(error.absolute_path) == "/passages/2/viability_percent"
+    assert schema.pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0"
