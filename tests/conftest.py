@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pluggy
 import pytest
@@ -20,3 +21,19 @@ def pm() -> Iterator[pluggy.PluginManager]:
 @pytest.fixture
 def engine(pm: pluggy.PluginManager) -> Engine:
     return Engine(pm)
+
+
+@pytest.fixture(scope="session")
+def stack() -> "Stack":
+    """The running Kadi4Mat test stack; a test that needs it fails (not skips) when it is not running."""
+    from tests.kadi_support import load_stack
+
+    found = load_stack()
+    if found is None:
+        pytest.fail("the Kadi4Mat test stack is not running: run the suite with scripts/test, which starts it "
+                    "(or start it yourself with scripts/kadi-stack start)")
+    return found
+
+
+if TYPE_CHECKING:
+    from tests.kadi_support import Stack

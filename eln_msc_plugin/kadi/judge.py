@@ -31,6 +31,7 @@ class KadiTarget:
     dry_run: bool = False
     record_url: str = ""
     before_write: Any = None  # called just before the PATCH (lets a test make a concurrent edit)
+    files_judged: str = ""
 
 
 @dataclass
@@ -66,18 +67,27 @@ def newest_revision(client: KadiClient, record_id: int, service_user_id: int | N
 
 
 def evaluate_record(client: KadiClient, engine: Engine, record_id: int, revision: dict[str, Any],
-                    snapshot: dict[str, Any]) -> Report:
+                    snapshot: dict[str, Any], files: list[dict[str, Any]]) -> Report:
     """One combined report over the revision's extras and every batch-record file attached."""
     reports: list[Report] = []
     if has_batch_extras(snapshot.get("extras")):
         document = Document(source="extras", media_type=KADI_RECORD, payload={**snapshot, "_revision": revision["id"]})
         reports += engine.reports(document)
-    for file in client.files(record_id):
-        name = str(file.get("name", ""))
-        if is_batch_file(name):
-            data = client.download(record_id, file["id"])
-            reports += engine.reports_for(data, EXTENSIONS[PurePosixPath(name).suffix.lower()], name)
+    for file in files:
+        data = client.download(record_id, file["id"])
+        reports += engine.reports_for(data, EXTENSIONS[PurePosixPath(file["name"]).suffix.lower()], file["name"])
     return combine(reports, engine, str(snapshot.get("identifier") or record_id), str(revision["id"]))
+
+
+def batch_files(client: KadiClient, record_id: int) -> list[dict[str, Any]]:
+    """The record's attached batch-record files (not the plugin's own reports), by name."""
+    files = [f for f in client.files(record_id) if is_batch_file(str(f.get("name", "")))]
+    return sorted(files, key=lambda f: str(f["name"]))
+
+
+def files_fingerprint(files: list[dict[str, Any]]) -> str:
+    """Which file contents a judgement read: `name@checksum` of each batch-record file."""
+    return ", ".join(f"{f['name']}@{f.get('checksum') or f.get('size')}" for f in files)
 
 
 def combine(reports: list[Report], engine: Engine, record_id: str, revision: str) -> Report:
@@ -113,9 +123,10 @@ def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revis
         return Outcome(record_id, "stale", revision_id=revision_id,
                        detail=f"revision {revision_id} is no longer the newest ({newest['id']} is)")
     snapshot = client.revision(record_id, newest["id"]).get("data") or {}
-    report = evaluate_record(client, engine, record_id, newest, snapshot)
+    files = batch_files(client, record_id)
+    report = evaluate_record(client, engine, record_id, newest, snapshot, files)
     target = KadiTarget(client, record_id, int(newest["id"]), service_user_id, dry_run,
-                        client.record_url(record_id), before_write)
+                        client.record_url(record_id), before_write, files_fingerprint(files))
     outcome = engine.pm.hook.eln_msc_post_annotation(target=target, report=report, ruleset=engine.ruleset)
     if outcome is None:
         return Outcome(record_id, "skipped", report.verdict, int(newest["id"]), report, detail="no annotation sink")

@@ -34,19 +34,31 @@ def _extra(kind: str, key: str | None, value: Any) -> dict[str, Any]:
     return extra
 
 
+def plain(extra: dict[str, Any]) -> Any:
+    """The Python value of a Kadi extra (dict and list extras become dicts and lists)."""
+    value = extra.get("value")
+    if extra.get("type") == "dict":
+        return {e.get("key"): plain(e) for e in value or [] if isinstance(e, dict)}
+    if extra.get("type") == "list":
+        return [plain(e) for e in value or [] if isinstance(e, dict)]
+    return value
+
+
 def annotation_of(extras: list[dict[str, Any]]) -> dict[str, Any]:
     """The current `msc_qc` annotation of a record's extras as a plain dict ({} when none)."""
     for extra in extras:
         if extra.get("key") == ANNOTATION_KEY and extra.get("type") == "dict":
-            return {e.get("key"): e.get("value") for e in extra.get("value") or [] if isinstance(e, dict)}
+            found = plain(extra)
+            return found if isinstance(found, dict) else {}
     return {}
 
 
-def annotation_extra(report: Report, ruleset: RuleSet, revision_id: int, previous: dict[str, Any],
+def annotation_extra(report: Report, ruleset: RuleSet, target: KadiTarget, previous: dict[str, Any],
                      evaluated_at: str) -> dict[str, Any]:
     """The `msc_qc` dict extra: what was judged, by which rules and engine, when, and what it supersedes."""
     listed = [f"{f.severity}: [{f.rule}] {f.message}" for f in report.findings if f.severity != "info"][:MAX_LISTED]
     counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("fail", "warn", "info")}
+    revision_id = target.revision_id
     members = [
         _extra("str", "verdict", report.verdict),
         _extra("int", "judged_revision", revision_id),
@@ -55,6 +67,7 @@ def annotation_extra(report: Report, ruleset: RuleSet, revision_id: int, previou
         _extra("str", "ruleset_sha256", ruleset.sha256),
         _extra("str", "engine", f"eln-msc-plugin {__version__}"),
         _extra("str", "report_file", report_name(revision_id)),
+        _extra("str", "files_judged", target.files_judged),
         _extra("dict", "counts", [_extra("int", k, v) for k, v in counts.items()]),
         _extra("list", "findings", [_extra("str", None, text) for text in listed]),
     ]
@@ -78,8 +91,9 @@ def report_document(report: Report, ruleset: RuleSet, revision_id: int, evaluate
     return json.dumps(body, indent=2, default=str).encode("utf-8")
 
 
-def _unchanged(current: dict[str, Any], report: Report, ruleset: RuleSet, revision_id: int, tags: list[str]) -> bool:
-    return (current.get("judged_revision") == revision_id and current.get("ruleset_sha256") == ruleset.sha256
+def _unchanged(current: dict[str, Any], report: Report, ruleset: RuleSet, target: KadiTarget, tags: list[str]) -> bool:
+    return (current.get("judged_revision") == target.revision_id and current.get("ruleset_sha256") == ruleset.sha256
+            and (current.get("files_judged") or "") == target.files_judged
             and current.get("verdict") == report.verdict and f"qc-{report.verdict}" in tags
             and current.get("engine") == f"eln-msc-plugin {__version__}")
 
@@ -95,17 +109,20 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
         if isinstance(judged, int) and judged > revision_id:
             return Outcome(record_id, "stale", report.verdict, revision_id, writes=writes,
                            detail=f"an annotation of the newer revision {judged} is already there")
-        if _unchanged(current, report, ruleset, revision_id, tags):
+        if _unchanged(current, report, ruleset, target, tags):
             return Outcome(record_id, "unchanged", report.verdict, revision_id, writes=writes)
         evaluated_at = utcnow()
         new_extras = [e for e in extras if e.get("key") != ANNOTATION_KEY]
-        new_extras.append(annotation_extra(report, ruleset, revision_id, current, evaluated_at))
+        new_extras.append(annotation_extra(report, ruleset, target, current, evaluated_at))
         new_tags = [t for t in tags if t not in VERDICT_TAGS] + [f"qc-{report.verdict}"]
         if target.dry_run:
             return Outcome(record_id, "dry-run", report.verdict, revision_id,
                            would_write={"tags": new_tags, ANNOTATION_KEY: new_extras[-1], "file": report_name(revision_id)})
-        base = client.revisions(record_id, per_page=1)
-        base_id = base[0]["id"] if base else None
+        recent = client.revisions(record_id, per_page=10)
+        base_id = recent[0]["id"] if recent else None
+        if not current:
+            current = _previous_annotation(target, recent)
+            new_extras[-1] = annotation_extra(report, ruleset, target, current, evaluated_at)
         document = report_document(report, ruleset, revision_id, evaluated_at, target.record_url)
         client.upload(record_id, report_name(revision_id), document)
         if target.before_write is not None:
@@ -119,6 +136,15 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
         writes += 1
     raise ElnError(f"record {record_id}: could not write the annotation without clobbering concurrent edits "
                    f"after {MAX_TRIES} tries", retryable=True)
+
+
+def _previous_annotation(target: KadiTarget, recent: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last annotation written, when a later save dropped it from the extras (for `supersedes`)."""
+    for revision in recent:
+        if (revision.get("user") or {}).get("id") == target.service_user_id:
+            data = target.client.revision(target.record_id, revision["id"]).get("data") or {}
+            return annotation_of(list(data.get("extras") or []))
+    return {}
 
 
 def _intruder(target: KadiTarget, base_id: int | None) -> dict[str, Any] | None:

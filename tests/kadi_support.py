@@ -1,0 +1,134 @@
+"""Helpers for tests against the real Kadi4Mat stack started by scripts/kadi-stack (see scripts/test)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+from eln_msc_plugin.eln.http import Token
+from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.kadi.sink import annotation_of
+
+REPO = Path(__file__).resolve().parent.parent
+STACK_DIR = Path(os.environ.get("ELN_MSC_STACK_DIR", REPO / ".stack"))
+
+
+@dataclass
+class Stack:
+    url: str
+    scientist_token_file: Path
+    service_token_file: Path
+    env: dict[str, str]
+
+    def scientist(self) -> KadiClient:
+        return KadiClient(self.url, Token.from_file(self.scientist_token_file))
+
+    def service(self) -> KadiClient:
+        return KadiClient(self.url, Token.from_file(self.service_token_file))
+
+    def script(self, *args: str) -> None:
+        subprocess.run([str(REPO / "scripts" / "kadi-stack"), *args], check=True, capture_output=True)
+
+    def log(self, name: str) -> str:
+        return (STACK_DIR / name).read_text(encoding="utf-8", errors="replace")
+
+
+def load_stack() -> Stack | None:
+    env_file = STACK_DIR / "stack.env"
+    if not env_file.exists():
+        return None
+    env: dict[str, str] = {}
+    for line in env_file.read_text().splitlines():
+        match = re.match(r"^(?:export\s+)?([A-Z_][A-Z0-9_]*)=['\"]?(.*?)['\"]?$", line.strip())
+        if match:
+            env[match.group(1)] = match.group(2)
+    try:
+        requests.get(env["KADI_URL"] + "/api/info", timeout=3)
+    except (requests.RequestException, KeyError):
+        return None
+    return Stack(env["KADI_URL"], Path(env["KADI_SCIENTIST_TOKEN_FILE"]), Path(env["KADI_SERVICE_TOKEN_FILE"]), env)
+
+
+def extra(key: str | None, value: Any, unit: str | None = None) -> dict[str, Any]:
+    """A Kadi extra for a Python value (dicts and lists become nested extras)."""
+    e: dict[str, Any] = {} if key is None else {"key": key}
+    if isinstance(value, bool):
+        e.update(type="bool", value=value)
+    elif isinstance(value, int):
+        e.update(type="int", value=value)
+    elif isinstance(value, float):
+        e.update(type="float", value=value)
+    elif isinstance(value, dict):
+        e.update(type="dict", value=[extra(k, v) for k, v in value.items()])
+    elif isinstance(value, list):
+        e.update(type="list", value=[extra(None, v) for v in value])
+    else:
+        e.update(type="str", value=value)
+    if unit:
+        e["unit"] = unit
+    return e
+
+
+def batch_extras(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Kadi extras for a canonical record (the members the Kadi record itself provides are left out)."""
+    skip = {"format", "format_version", "record_id", "revision"}
+    return [extra(k, v) for k, v in data.items() if k not in skip]
+
+
+def new_identifier(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def create_batch_record(client: KadiClient, data: dict[str, Any] | None, *, record_type: str = "msc_batch",
+                        extras: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"identifier": new_identifier(), "title": "MSC batch record", "type": record_type}
+    body["extras"] = extras if extras is not None else (batch_extras(data) if data is not None else [])
+    return client.create_record(body)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.2, what: str = "") -> Any:
+    """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def annotation(client: KadiClient, record_id: int) -> dict[str, Any]:
+    record = client.record(record_id)
+    found = annotation_of(record.get("extras") or [])
+    if found:
+        found["_tags"] = record.get("tags") or []
+    return found
+
+
+def wait_annotation(client: KadiClient, record_id: int, judged_revision: int | None = None,
+                    timeout: float = 20.0) -> dict[str, Any]:
+    """The record's annotation once it judges `judged_revision` (or any, when None)."""
+    def ready() -> dict[str, Any] | None:
+        found = annotation(client, record_id)
+        if found and (judged_revision is None or found.get("judged_revision") == judged_revision):
+            return found
+        return None
+
+    return wait_for(ready, timeout, what=f"the annotation of record {record_id} (revision {judged_revision})")
+
+
+def human_revision(client: KadiClient, record_id: int, username: str = "scientist") -> int:
+    """The newest revision of the record made by `username`."""
+    for revision in client.revisions(record_id, per_page=50):
+        if revision["user"]["identity"]["username"] == username:
+            return int(revision["id"])
+    raise AssertionError(f"record {record_id} has no revision by {username}")
