@@ -128,7 +128,13 @@ class _Compiler:
         entry = self.function(self.root)
         namespace: dict[str, Any] = dict(self.consts, MISSING=object())
         exec(compile("\n".join(self.lines), "<compiled batch-record schema>", "exec"), namespace)  # noqa: S102
+        self.namespace = namespace
         return namespace[entry]  # type: ignore[no-any-return]
+
+    def member_checks(self) -> dict[str, Callable[[Any, list[Any]], bool]]:
+        """The compiled check of each top-level member (after `compile`)."""
+        props = self.root.get("properties", {})
+        return {key: self.namespace[self.names[id(self.resolve(sub))]] for key, sub in props.items()}
 
 
 @lru_cache(maxsize=None)
@@ -142,9 +148,39 @@ def pointer(parts: Any) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+@lru_cache(maxsize=None)
+def _member_validators() -> tuple[jsonschema.Draft202012Validator, dict[str, Any]]:
+    """A validator of the record without its members, and per member its compiled check and validator."""
+    root = load_schema()
+    compiler = _Compiler(root)
+    compiler.compile()
+    checks = compiler.member_checks()
+    defs = {"$defs": root.get("$defs", {})}
+    shell = jsonschema.Draft202012Validator({k: v for k, v in root.items() if k != "properties"})
+    members = {key: (checks[key], jsonschema.Draft202012Validator({**sub, **defs}))
+               for key, sub in root["properties"].items()}
+    return shell, members
+
+
 def exact_errors(data: Any) -> Iterator[jsonschema.ValidationError]:
-    """jsonschema's errors for `data`, the most specific first within each place."""
-    errors = exact_validator().iter_errors(data)
+    """jsonschema's errors for `data`, the most specific first within each place.
+
+    jsonschema runs only on the members the compiled check rejects (a bad record has one or two,
+    and the whole record costs jsonschema about 2 ms); the errors are the same as for the whole record.
+    """
+    if type(data) is not dict:
+        errors = list(exact_validator().iter_errors(data))
+    else:
+        shell, members = _member_validators()
+        errors = list(shell.iter_errors(data))
+        for key, value in data.items():
+            member = members.get(key)
+            if member is None or member[0](value, []):
+                continue
+            for error in member[1].iter_errors(value):
+                error.path.appendleft(key)
+                error.schema_path.extendleft(reversed(["properties", key]))
+                errors.append(error)
     return iter(sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), -len(e.path))))
 
 

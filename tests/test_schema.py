@@ -23,6 +23,9 @@ def exact_valid(data: Any) -> bool:
 def agree(data: Any) -> None:
     unknown: list[Any] = []
     assert check(data, unknown) == exact_valid(data), data
+    # the errors found member by member are those of the whole record
+    whole = sorted((schema.pointer(e.absolute_path), e.message) for e in schema.exact_validator().iter_errors(data))
+    assert sorted((schema.pointer(e.absolute_path), e.message) for e in schema.exact_errors(data)) == whole
 
 
 def paths(node: Any, prefix: tuple = ()) -> Iterator[tuple]:

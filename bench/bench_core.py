@@ -1,0 +1,166 @@
+"""Throughput and memory of the core parsers and pipeline, against a bare parse of the same bytes.
+
+Not a test. Run from the repository root:
+
+    python3 bench/bench_core.py [--records 100000]
+
+Generates N varied records (mostly valid, some invalid) as JSON Lines and as XML in a temporary
+directory, then times in this process: (a) bare json.loads of every line, (b) the pipeline over the
+JSON Lines file, (c) bare lxml iterparse of the XML (clearing elements), (d) the pipeline over the
+XML file. Then runs the JSON Lines validation for N and 4N records in fresh subprocesses and reports
+the peak memory of each (VmHWM, else ru_maxrss). Prints a table; writes JSON to bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lxml import etree  # noqa: E402
+
+from eln_msc_plugin.pipeline import Engine, iter_reports  # noqa: E402
+from tests.records import record  # noqa: E402
+from tests.xmlgen import many_to_xml  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def varied(i: int, rng: random.Random) -> dict[str, Any]:
+    """Record i: the valid production record with its numbers moved; about 1 in 10 is bent."""
+    data = record(record_id=f"EXP-{i:07d}", lot_id=f"LOT-{i // 10:06d}",
+                  intended_use=rng.choice(("production", "production", "banking", "research")))
+    scale = rng.choice((0.8, 1.0, 1.2))  # seeded and harvested together: the PDs stay as they were
+    for p in data["passages"]:
+        p["cells_seeded"] = round(p["cells_seeded"] * scale)
+        p["cells_harvested"] = round(p["cells_harvested"] * scale)
+        p["viability_percent"] = round(rng.uniform(88, 97), 1)
+    kind = i % 10
+    if kind == 7:
+        data["production_passage"] = rng.choice((5, 6, "4"))      # out of window / wrong type
+    elif kind == 8:
+        data["passages"][1]["cells_seeded"] = 0.7                  # unit slip
+    elif kind == 9:
+        data.pop("lot_id")                                         # schema failure
+    return data
+
+
+def write_inputs(n: int, where: Path) -> tuple[Path, Path]:
+    rng = random.Random(42)
+    records = [varied(i, rng) for i in range(n)]
+    jsonl, xml = where / f"records-{n}.jsonl", where / f"records-{n}.xml"
+    with open(jsonl, "w", encoding="utf-8") as out:
+        for data in records:
+            out.write(json.dumps(data, separators=(",", ":")) + "\n")
+    xml.write_bytes(many_to_xml(records))
+    return jsonl, xml
+
+
+def timed(label: str, n: int, fn: Any) -> dict[str, Any]:
+    start = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - start
+    return {"step": label, "records": n, "seconds": round(seconds, 3), "records_per_s": round(n / seconds),
+            "result": result}
+
+
+def bare_json(path: Path) -> int:
+    count = 0
+    with open(path, "rb") as stream:
+        for line in stream:
+            json.loads(line)
+            count += 1
+    return count
+
+
+def bare_xml(path: Path) -> int:
+    count = 0
+    for _, elem in etree.iterparse(str(path), events=("end",), tag="{urn:eln-msc:batch-record:1}batch_record"):
+        count += 1
+        elem.clear(keep_tail=False)
+        while elem.getprevious() is not None:
+            del elem.getparent()[0]
+    return count
+
+
+def pipeline(path: Path, engine: Engine) -> dict[str, int]:
+    with open(path, "rb") as stream:
+        return dict(collections.Counter(r.verdict for r in iter_reports(stream, source=path.name, engine=engine)))
+
+
+MEMORY_PROBE = """
+import collections, resource, sys
+sys.path.insert(0, sys.argv[2])
+from eln_msc_plugin.pipeline import iter_reports
+with open(sys.argv[1], "rb") as stream:
+    counts = collections.Counter(r.verdict for r in iter_reports(stream))
+def peak_kb():
+    # VmHWM is this process's own peak; ru_maxrss can carry the parent's peak over the fork
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(sum(counts.values()), peak_kb())
+"""
+
+
+def peak_memory(path: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), str(ROOT)], capture_output=True,
+                          text=True, check=True)
+    count, maxrss = done.stdout.split()
+    return {"file": path.name, "records": int(count), "bytes": path.stat().st_size, "peak_rss_kb": int(maxrss)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--skip-memory", action="store_true", help="skip the N / 4N subprocess runs")
+    args = parser.parse_args()
+    n = args.records
+    engine = Engine()
+    with tempfile.TemporaryDirectory() as tmp:
+        jsonl, xml = write_inputs(n, Path(tmp))
+        rows = [
+            timed("(a) bare json.loads per line", n, lambda: bare_json(jsonl)),
+            timed("(b) pipeline over JSONL", n, lambda: pipeline(jsonl, engine)),
+            timed("(c) bare lxml iterparse", n, lambda: bare_xml(xml)),
+            timed("(d) pipeline over XML", n, lambda: pipeline(xml, engine)),
+        ]
+        rows[1]["ratio_to_bare"] = round(rows[1]["seconds"] / rows[0]["seconds"], 1)
+        rows[3]["ratio_to_bare"] = round(rows[3]["seconds"] / rows[2]["seconds"], 1)
+        memory = []
+        if not args.skip_memory:
+            jsonl4, _ = write_inputs(4 * n, Path(tmp))
+            memory = [peak_memory(jsonl), peak_memory(jsonl4)]
+    rules = sorted(r.id for r in engine.ruleset.rules)
+    print(f"{n} records, {len(rules)} rules registered, Python {platform.python_version()}")
+    print(f"{'step':34} {'seconds':>9} {'records/s':>11} {'x bare':>7}  verdicts")
+    for row in rows:
+        print(f"{row['step']:34} {row['seconds']:>9.2f} {row['records_per_s']:>11,} "
+              f"{row.get('ratio_to_bare', ''):>7}  {row['result'] if isinstance(row['result'], dict) else ''}")
+    for m in memory:
+        print(f"peak memory, JSONL validation of {m['records']:>8,} records ({m['bytes'] / 1e6:.0f} MB): "
+              f"{m['peak_rss_kb'] / 1024:.1f} MB")
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = {"records": n, "rules": rules, "python": platform.python_version(), "steps": rows, "memory": memory,
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    target = OUT / f"bench_core-{n}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    target.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
