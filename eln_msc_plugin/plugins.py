@@ -17,7 +17,15 @@ ENTRY_POINT_GROUP = "eln_msc_plugin"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "eln_msc_plugin.formats.json_format",
     "eln_msc_plugin.formats.xml_format",
+    "eln_msc_plugin.kadi.extras",
+    "eln_msc_plugin.kadi.sink",
     "eln_msc_plugin.rulepack.schema_rule",
+    "eln_msc_plugin.rulepack.passage",
+    "eln_msc_plugin.rulepack.pdl",
+    "eln_msc_plugin.rulepack.growth",
+    "eln_msc_plugin.rulepack.chronology",
+    "eln_msc_plugin.rulepack.senescence",
+    "eln_msc_plugin.rulepack.assays",
 )
 
 
