@@ -28,12 +28,22 @@ ITEM = {"passages": "passage", "cryo_events": "cryo_event", "vial_ids": "vial_id
 
 def _local(tag: Any) -> str | None:
     """The element's name without our namespace; None for a comment, entity or foreign namespace."""
-    if not isinstance(tag, str):
+    if type(tag) is not str:
         return None
+    try:
+        return _LOCAL[tag]
+    except KeyError:
+        pass
+    name: str | None = tag
     if tag.startswith("{"):
         uri, _, name = tag[1:].partition("}")
-        return name if uri == NAMESPACE else None
-    return tag
+        name = name if uri == NAMESPACE else None
+    if len(_LOCAL) < 10_000:  # names seen, memoised: a document cannot grow this without bound
+        _LOCAL[tag] = name
+    return name
+
+
+_LOCAL: dict[str, str | None] = {}
 
 
 def _scalar(text: str, kind: str | None) -> Any:
@@ -70,11 +80,15 @@ class _Converter:
     def convert(self, elem: Any, sub: dict[str, Any] | None, path: str) -> Any:
         self.lines[path] = elem.sourceline
         sub = self.node(sub)
-        children = [c for c in elem if isinstance(c.tag, str) or isinstance(c, etree._Entity)]
-        if any(isinstance(c, etree._Entity) for c in children):
-            self.problem(path, "entity references are not accepted in a batch record", elem.sourceline)
-            return None
         kind = sub.get("type") if sub else None
+        if kind != "array" and kind != "object" and len(elem) == 0:
+            return self.value(elem, kind, path)  # a leaf: most elements, so the short way
+        children = list(elem)  # comments and processing instructions are removed while parsing
+        if any(type(c.tag) is not str for c in children):
+            if any(isinstance(c, etree._Entity) for c in children):
+                self.problem(path, "entity references are not accepted in a batch record", elem.sourceline)
+                return None
+            children = [c for c in children if type(c.tag) is str]
         name = path.rpartition("/")[2]
         if kind in ("array", "object") and (elem.text or "").strip():
             self.problem(path, f"<{name}> holds text where the format has elements", elem.sourceline)
@@ -86,6 +100,10 @@ class _Converter:
         if children:
             self.problem(path, f"<{name}> holds elements where the format has a value", elem.sourceline)
             return None
+        return self.value(elem, kind, path)
+
+    def value(self, elem: Any, kind: str | None, path: str) -> Any:
+        """The typed value of a leaf element; a count with a unit in cells."""
         text = (elem.text or "").strip()
         unit = elem.get("unit")
         if unit is not None and path.rpartition("/")[2] in common.COUNT_FIELDS:
