@@ -1,0 +1,159 @@
+"""PD, PDT and cumulative PDL arithmetic against hand-computed values (isolation, bank thaw, mid-record freeze/thaw)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from eln_msc_plugin import validate_document
+from eln_msc_plugin.pipeline import Engine
+from tests.records import record
+
+ENGINE = Engine()
+DAY0 = date(2026, 1, 1)
+
+
+def passage(n: int, seeded: float, harvested: float, day: int, days: int = 5, **extra: Any) -> dict[str, Any]:
+    """A passage event seeded on day `day` of 2026 (day 1 = 1 January) and harvested `days` later."""
+    return {"number": n, "seeded_at": (DAY0 + timedelta(days=day - 1)).isoformat(),
+            "harvested_at": (DAY0 + timedelta(days=day - 1 + days)).isoformat(), "vessel_area_cm2": 175,
+            "cells_seeded": seeded, "cells_harvested": harvested, **extra}
+
+
+def lot(passages: list[dict[str, Any]], cryo: list[dict[str, Any]] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A valid record with these passages (production passage = the last one), no record-level PDL."""
+    settings: dict[str, Any] = {"passages": passages, "reported_cumulative_pdl": None, "cryo_events": cryo,
+                                "production_passage": passages[-1]["number"] if passages else 0}
+    data = record(**{**settings, **overrides})
+    for key in ("beta_gal", "p16", "p21"):
+        data["senescence"][key]["sample_passage"] = data["production_passage"]
+    data["ev_harvest"]["producing_passage"] = data["production_passage"]
+    return data
+
+
+def report(data: dict[str, Any]) -> Any:
+    return validate_document(data, engine=ENGINE)[0]
+
+
+def findings(data: dict[str, Any], rule_id: str) -> list[Any]:
+    return [f for f in report(data).findings if f.rule == rule_id]
+
+
+def test_base_record_pd_per_passage_by_hand() -> None:
+    m = report(record()).metrics
+    # log2(4100000/875000) = log2(4.685714) = 2.228269; log2(3900000/875000) = 2.156119;
+    # log2(3800000/875000) = 2.118644; log2(3600000/875000) = log2(4.114286) = 2.040642
+    expected_pd = [2.2282689877, 2.1561192019, 2.1186444965, 2.0406419845]
+    assert [p["pd"] for p in m["passages"]] == pytest.approx(expected_pd, abs=1e-9)
+    assert [p["number"] for p in m["passages"]] == [1, 2, 3, 4]
+    assert m["cumulative_pdl"] == pytest.approx(8.5436746706, abs=1e-9)
+    assert m["passages"][-1]["cumulative_pdl"] == m["cumulative_pdl"]
+    assert m["reported_cumulative_pdl"] == 8.6
+    # P1: 5 days = 120 h / 2.228269 = 53.8535 h; P4: 6 days = 144 h / 2.040642 = 70.5660 h
+    assert m["passages"][0]["doubling_time_h"] == pytest.approx(53.853462, abs=1e-5)
+    assert m["passages"][3]["doubling_time_h"] == pytest.approx(70.566028, abs=1e-5)
+
+
+def test_log2_not_rounded_3_32() -> None:
+    data = lot([passage(1, 1_000_000, 1_000_000 * 2 ** 10, 1)])
+    m = report(data).metrics
+    assert m["passages"][0]["pd"] == 10.0  # 3.32 × log10(1024) would be 9.9927
+    assert m["cumulative_pdl"] == 10.0
+
+
+def test_reported_values_within_half_a_doubling_of_recomputed_in_the_base_record() -> None:
+    m = report(record()).metrics
+    reported = [p["reported_cumulative_pdl"] for p in record()["passages"]]
+    for stated, step in zip(reported, m["passages"]):
+        assert abs(stated - step["cumulative_pdl"]) <= 0.5
+
+
+def test_record_beginning_with_a_bank_thaw_starts_at_the_thaw_pdl() -> None:
+    cryo = [{"kind": "thaw", "at": "2026-01-20", "passage": 3, "cumulative_pdl": 6.5}]
+    data = lot([passage(4, 1_000_000, 8_000_000, 20, thawed=True, reported_cumulative_pdl=9.5),
+                passage(5, 500_000, 2_000_000, 25, reported_cumulative_pdl=11.5)], cryo)
+    r = report(data)
+    # 6.5 + log2(8) = 9.5; 9.5 + log2(4) = 11.5
+    assert [p["cumulative_pdl"] for p in r.metrics["passages"]] == [9.5, 11.5]
+    assert r.metrics["cumulative_pdl"] == 11.5
+    assert not [f for f in r.findings if f.rule.startswith(("pdl.consistency", "passage.sequence"))]
+
+
+def test_mid_record_freeze_and_thaw_continue_the_count() -> None:
+    cryo = [{"kind": "freeze", "at": "2026-01-11", "passage": 2, "cumulative_pdl": 4.0},
+            {"kind": "thaw", "at": "2026-02-01", "passage": 2, "cumulative_pdl": 4.0}]
+    data = lot([passage(1, 1_000_000, 4_000_000, 1, reported_cumulative_pdl=2.0),
+                passage(2, 1_000_000, 4_000_000, 6, reported_cumulative_pdl=4.0),
+                passage(3, 1_000_000, 2_000_000, 32, thawed=True, reported_cumulative_pdl=5.0)], cryo)
+    r = report(data)
+    assert [p["cumulative_pdl"] for p in r.metrics["passages"]] == [2.0, 4.0, 5.0]
+    assert r.verdict in ("pass", "warn")
+    assert not [f for f in r.findings if f.rule in ("pdl.consistency", "pdl.monotonic", "passage.sequence")]
+
+
+def test_thaw_of_an_earlier_freeze_resumes_from_that_freeze() -> None:
+    # frozen at P1 (PDL 2), culture went on to P2 (PDL 4), then a P1 vial was thawed: P2 again from PDL 2
+    cryo = [{"kind": "freeze", "at": "2026-01-06", "passage": 1, "cumulative_pdl": 2.0},
+            {"kind": "thaw", "at": "2026-02-01", "passage": 1, "cumulative_pdl": 2.0}]
+    data = lot([passage(1, 1_000_000, 4_000_000, 1), passage(2, 1_000_000, 4_000_000, 6),
+                passage(2, 1_000_000, 8_000_000, 32, thawed=True)], cryo)
+    m = report(data).metrics
+    assert [p["cumulative_pdl"] for p in m["passages"]] == [2.0, 4.0, 5.0]
+
+
+def test_missing_counts_give_null_cumulative_pdl() -> None:
+    data = lot([passage(1, 1_000_000, 4_000_000, 1), passage(2, 1_000_000, 4_000_000, 6)])
+    del data["passages"][1]["cells_harvested"]
+    m = report(data).metrics
+    assert m["passages"][1]["pd"] is None
+    assert m["cumulative_pdl"] is None
+    json.dumps(m, allow_nan=False)
+
+
+def test_thawed_start_without_a_thaw_event_is_unknown_and_says_so() -> None:
+    data = lot([passage(3, 1_000_000, 4_000_000, 1, thawed=True, reported_cumulative_pdl=7.0)])
+    r = report(data)
+    assert r.metrics["cumulative_pdl"] is None
+    warned = [f for f in r.findings if f.rule == "pdl.consistency"]
+    assert [(f.severity, f.path) for f in warned] == [("warn", "/passages/0/thawed")]
+
+
+def test_dates_with_time_and_zone_give_exact_hours() -> None:
+    p = passage(1, 1_000_000, 4_000_000, 1)
+    p["seeded_at"], p["harvested_at"] = "2026-01-01T08:00:00+01:00", "2026-01-03T07:00:00Z"
+    m = report(lot([p])).metrics
+    # 07:00 UTC on the 1st to 07:00 UTC on the 3rd = 48 h, PD 2 → 24 h
+    assert m["passages"][0]["doubling_time_h"] == pytest.approx(24.0)
+
+
+def test_float_integers_are_read_as_integers() -> None:
+    data = lot([passage(1.0, 1_000_000.0, 4_000_000.0, 1)])  # type: ignore[arg-type]
+    data["production_passage"] = 1.0
+    m = report(data).metrics
+    assert m["passages"][0]["number"] == 1 and isinstance(m["passages"][0]["number"], int)
+    assert m["cumulative_pdl"] == 2.0
+
+
+def test_beta_gal_wilson_interval_by_hand() -> None:
+    data = record()
+    data["senescence"]["beta_gal"].update(percent_positive=10.0, cells_counted=100, positive_cells=10)
+    bg = report(data).metrics["beta_gal"]
+    # Wilson, p = 0.1, n = 100, z = 1.96: centre 0.114799, half-width 0.059568 → 5.52 %–17.44 %
+    assert bg["ci95_low"] == pytest.approx(5.5223, abs=1e-3)
+    assert bg["ci95_high"] == pytest.approx(17.4375, abs=1e-3)
+    assert bg["percent_positive"] == 10.0 and bg["cells_counted"] == 100
+
+
+def test_metrics_are_json_serialisable_and_complete() -> None:
+    m = report(record()).metrics
+    assert set(m) >= {"cumulative_pdl", "reported_cumulative_pdl", "passage_class", "passages", "beta_gal"}
+    text = json.dumps(m, allow_nan=False)
+    assert json.loads(text)["passage_class"] == "optimal"
+
+
+def test_log2_helper_matches_hand_value() -> None:
+    assert math.log2(3_600_000 / 875_000) == pytest.approx(2.0406419845, abs=1e-9)
