@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "eln_msc_plugin.rulepack.chronology",
     "eln_msc_plugin.rulepack.senescence",
     "eln_msc_plugin.rulepack.assays",
+    "eln_msc_plugin.policy",
 )
 
 
