@@ -18,7 +18,6 @@ import collections
 import json
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,11 +28,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lxml import etree  # noqa: E402
+from lxml import etree
 
-from eln_msc_plugin.pipeline import Engine, iter_reports  # noqa: E402
-from tests.records import record  # noqa: E402
-from tests.xmlgen import many_to_xml  # noqa: E402
+from eln_msc_plugin.pipeline import Engine, iter_reports
+from tests.records import record
+from tests.xmlgen import many_to_xml
 
 OUT = ROOT / "bench" / "out"
 
@@ -62,8 +61,7 @@ def write_inputs(n: int, where: Path) -> tuple[Path, Path]:
     records = [varied(i, rng) for i in range(n)]
     jsonl, xml = where / f"records-{n}.jsonl", where / f"records-{n}.xml"
     with open(jsonl, "w", encoding="utf-8") as out:
-        for data in records:
-            out.write(json.dumps(data, separators=(",", ":")) + "\n")
+        out.writelines(json.dumps(data, separators=(",", ":")) + "\n" for data in records)
     xml.write_bytes(many_to_xml(records))
     return jsonl, xml
 

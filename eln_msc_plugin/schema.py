@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -39,12 +39,12 @@ def schema_text(name: str = SCHEMA_FILE) -> bytes:
     return resources.files("eln_msc_plugin.schemas").joinpath(name).read_bytes()
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema() -> dict[str, Any]:
     return json.loads(schema_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def exact_validator() -> jsonschema.Draft202012Validator:
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -129,7 +129,7 @@ class _Compiler:
         namespace: dict[str, Any] = dict(self.consts, MISSING=object())
         exec(compile("\n".join(self.lines), "<compiled batch-record schema>", "exec"), namespace)  # noqa: S102
         self.namespace = namespace
-        return namespace[entry]  # type: ignore[no-any-return]
+        return namespace[entry]
 
     def member_checks(self) -> dict[str, Callable[[Any, list[Any]], bool]]:
         """The compiled check of each top-level member (after `compile`)."""
@@ -137,7 +137,7 @@ class _Compiler:
         return {key: self.namespace[self.names[id(self.resolve(sub))]] for key, sub in props.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def fast_check() -> Callable[[Any, list[Any]], bool]:
     """`check(data, unknown) -> bool`: True when `data` is valid; objects with unknown members go in `unknown`."""
     return _Compiler(load_schema()).compile()
@@ -148,7 +148,7 @@ def pointer(parts: Any) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _member_validators() -> tuple[jsonschema.Draft202012Validator, dict[str, Any]]:
     """A validator of the record without its members, and per member its compiled check and validator."""
     root = load_schema()

@@ -38,7 +38,7 @@ def lines_around(bad: bytes) -> bytes:
 
 def entity_bomb(where: str) -> bytes:
     entities = '<!ENTITY lol0 "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     version = "&lol9;" if where == "attribute" else "1.0"
     text = "&lol9;" if where == "text" else "x"
     return (f'<?xml version="1.0"?>\n<!DOCTYPE batch_record [{entities}]>\n'

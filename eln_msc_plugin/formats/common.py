@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from eln_msc_plugin.model import BatchRecord, Document, Finding, Unreadable
@@ -65,7 +66,7 @@ def count_in_cells(value: Any, unit: Any) -> float | None:
         number = float(f"{value}e{exponent}") if exponent else float(value)
     except ValueError:
         return None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         return None
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 

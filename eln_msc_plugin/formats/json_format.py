@@ -120,7 +120,7 @@ def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | 
 
 
 _BRACKET = re.compile(r'["\[\]{}]')
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
 _INVALID_BYTE = re.compile("[\udc80-\udcff]")
 _SCALAR_END = re.compile(r"[\s,\]}]")
 
