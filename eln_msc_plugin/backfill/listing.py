@@ -1,0 +1,91 @@
+"""Which records a backfill visits: Kadi's listing, newest modification first, down to `--since`.
+
+Kadi lists at most 100 pages of 100 records. Annotating a record makes it the newest, so past that
+cap the walk turns round: it lists oldest first, where the records not yet judged now are, and stops
+at the records modified after the run began (those it just annotated). It repeats while a pass
+finds records it has not seen. A dry run annotates nothing, so it reaches the newest and the oldest
+10,000 only; `unreached` says how many it could not list (narrow the run with --type/--tag/--collection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from eln_msc_plugin.backfill.options import Options, parse_time
+from eln_msc_plugin.eln.http import check
+from eln_msc_plugin.eln.kadi import KadiClient
+
+log = logging.getLogger("eln_msc_plugin.backfill")
+
+
+class Listing:
+    """Yields each record's listing JSON once; `total` is Kadi's count of the records matching the filters."""
+
+    def __init__(self, client: KadiClient, options: Options, drain: Callable[[], None] = lambda: None) -> None:
+        self.client = client
+        self.drain = drain  # waits until every record yielded so far is judged (and so moved to the top)
+        self.options = options
+        self.total: int | None = None
+        self.seen: set[int] = set()
+        self.capped = False
+        self.started_top: dt.datetime | None = None  # the newest modification when the run began (server clock)
+
+    def page(self, page: int, sort: str) -> dict[str, Any]:
+        params = {"page": page, "per_page": self.options.per_page, "sort": sort, **self.options.filters()}
+        body = check(self.client.session.request("GET", "api/records", params=params), f"list records (page {page})")
+        self.total = int(body.get("_pagination", {}).get("total_items", 0))
+        return body  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        yield from self._newest_first()
+        while self.capped:
+            self.drain()
+            before = len(self.seen)
+            yield from self._oldest_first()
+            if len(self.seen) == before:
+                break
+
+    def _new(self, item: dict[str, Any]) -> bool:
+        if item["id"] in self.seen:
+            return False
+        self.seen.add(item["id"])
+        return self.options.shard.holds(int(item["id"]))
+
+    def _newest_first(self) -> Iterator[dict[str, Any]]:
+        since = self.options.since
+        for number in range(1, self.options.max_pages + 1):
+            body = self.page(number, "-last_modified")
+            items = body.get("items", [])
+            if number == 1 and items:
+                self.started_top = parse_time(items[0]["last_modified"])
+            for item in items:
+                if since is not None and parse_time(item["last_modified"]) < since:
+                    return  # everything after this one is older still
+                if self._new(item):
+                    yield item
+            if number >= int(body.get("_pagination", {}).get("total_pages", 1) or 1):
+                return
+        self.capped = True
+        log.warning("the listing stops after %d pages of %d records; continuing oldest first",
+                    self.options.max_pages, self.options.per_page)
+
+    def _oldest_first(self) -> Iterator[dict[str, Any]]:
+        since, top = self.options.since, self.started_top
+        for number in range(1, self.options.max_pages + 1):
+            body = self.page(number, "last_modified")
+            for item in body.get("items", []):
+                modified = parse_time(item["last_modified"])
+                if top is not None and modified > top:
+                    return  # modified since the run began: annotated by this run (or edited, and judged on save)
+                if (since is None or modified >= since) and self._new(item):
+                    yield item
+            if number >= int(body.get("_pagination", {}).get("total_pages", 1) or 1):
+                self.capped = False
+                return
+
+    def unreached(self) -> int:
+        """How many matching records the listing never showed (0 unless the cap was hit)."""
+        return max(0, (self.total or 0) - len(self.seen)) if self.capped else 0

@@ -1,0 +1,109 @@
+"""The backfill's progress in a local SQLite file, written as it goes, so a killed run resumes.
+
+One row per record: its status, the revision judged, the verdict, the last error, the attempts, and
+the report row (findings summary and metrics), so a re-run's report is complete even for records it
+skipped. WAL journal with synchronous=NORMAL survives a killed process (SIGKILL included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from eln_msc_plugin.errors import ConfigError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL,
+    revision INTEGER,
+    verdict TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    ruleset_sha256 TEXT,
+    settled_modified TEXT,
+    row TEXT,
+    updated_at TEXT NOT NULL
+);
+"""
+DONE = ("annotated", "unchanged")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class State:
+    """Thread-safe access to one state file (one connection, one lock: writes are tiny)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def bind(self, scope: dict[str, Any], parameters: dict[str, Any]) -> None:
+        """Tie the file to one backfill's scope (refuse another), and keep the latest run's parameters."""
+        with self._lock:
+            found = self._db.execute("SELECT value FROM run WHERE key='scope'").fetchone()
+            if found and json.loads(found[0]) != scope:
+                raise ConfigError(f"the state file {self.path} belongs to another backfill ({found[0]}); "
+                                  "use a separate --state file per scope and shard")
+            self._db.execute("INSERT OR REPLACE INTO run VALUES ('scope', ?)", (json.dumps(scope, sort_keys=True),))
+            self._db.execute("INSERT OR REPLACE INTO run VALUES ('parameters', ?)",
+                             (json.dumps({**parameters, "started_at": _now()}, default=str),))
+
+    def get(self, record_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            cursor = self._db.execute("SELECT * FROM records WHERE id=?", (record_id,))
+            found = cursor.fetchone()
+            names = [c[0] for c in cursor.description]
+        return dict(zip(names, found)) if found else None
+
+    def start(self, record_id: int) -> None:
+        """Mark a record as being worked on (so a killed run's next run judges it again)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO records (id, status, attempts, updated_at) VALUES (?, 'pending', 1, ?) "
+                "ON CONFLICT(id) DO UPDATE SET status='pending', attempts=attempts+1, updated_at=excluded.updated_at",
+                (record_id, _now()))
+
+    def finish(self, record_id: int, status: str, revision: int | None, verdict: str | None, sha256: str | None,
+               row: dict[str, Any] | None, settled_modified: str | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE records SET status=?, revision=?, verdict=?, error=NULL, ruleset_sha256=?, settled_modified=?, "
+                "row=COALESCE(?, row), updated_at=? WHERE id=?",
+                (status, revision, verdict, sha256, settled_modified, json.dumps(row) if row else None, _now(),
+                 record_id))
+
+    def fail(self, record_id: int, error: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE records SET status='failed', error=?, updated_at=? WHERE id=?",
+                             (error[:500], _now(), record_id))
+
+    def rows(self, ids: set[int] | None = None) -> list[dict[str, Any]]:
+        """The report rows (with status, error and attempts), by record id; all when `ids` is None."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT id, status, revision, verdict, error, attempts, row FROM records ORDER BY id").fetchall()
+        rows = []
+        for rid, status, revision, verdict, error, attempts, row in found:
+            if ids is not None and rid not in ids:
+                continue
+            data = json.loads(row) if row else {"id": rid}
+            rows.append({**data, "id": rid, "status": status, "revision": revision,
+                         "verdict": verdict,
+                         "error": error, "attempts": attempts})
+        return rows
