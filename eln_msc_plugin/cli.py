@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -80,13 +81,13 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list every rule with its severities and thresholds in force")
     rules.add_argument("--policy", metavar="FILE", help="show the thresholds this policy puts in force")
     rules.set_defaults(run=cmd_rules)
-    for extend in _EXTENSIONS:
-        extend(sub)
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module).add_parser(sub)
     return top
 
 
-# Subcommands that need an ELN live in their own modules and add themselves here.
-_EXTENSIONS: list = []  # type: ignore[type-arg]
+# Subcommands that talk to an ELN live in their own modules, each with `add_parser(subparsers)`.
+SUBCOMMAND_MODULES: tuple[str, ...] = ("eln_msc_plugin.doctor", "eln_msc_plugin.backfill.command")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -190,9 +190,51 @@ def _html_escape(text: str) -> str:
     return escape(text)
 
 
-def test_plugin_is_loaded_by_kadi(stack: Stack) -> None:
-    assert "eln_msc" in stack.env.get("KADI_PLUGINS_ENABLED", "")
+def _judge_now(stack: Stack, record_id: int, before_write: Any = None) -> Any:
+    from eln_msc_plugin.kadi.judge import judge_and_annotate
+    from eln_msc_plugin.pipeline import Engine
+
+    service = stack.service()
+    return judge_and_annotate(service, Engine(), record_id, service_user_id=int(service.me()["id"]),
+                              before_write=before_write)
 
 
-def _unused(_: Any) -> None:  # keeps the import list honest for type checkers
-    pass
+def test_concurrent_scientist_edit_is_not_clobbered(stack: Stack) -> None:
+    """A save landing between the sink's read and its PATCH is put back, and judged on its own."""
+    scientist = stack.scientist()
+    created = create_batch_record(scientist, record(), record_type="msc_batch_manual")
+    edited = batch_extras(record()) + [extra("operator", "late edit")]
+    outcome = _judge_now(stack, created["id"], before_write=lambda: scientist.patch_record(created["id"], {"extras": edited}))
+    assert outcome.status == "stale"
+    keys = [e["key"] for e in scientist.record(created["id"])["extras"]]
+    assert "operator" in keys  # the scientist's edit survived our write
+    again = _judge_now(stack, created["id"])
+    # the restoring write is itself a revision with the scientist's content; it is the one judged
+    assert again.status == "annotated" and again.revision_id > human_revision(scientist, created["id"])
+    keys = [e["key"] for e in scientist.record(created["id"])["extras"]]
+    assert "operator" in keys and "msc_qc" in keys
+
+
+def test_newer_annotation_is_never_replaced_by_an_older_judgement(stack: Stack) -> None:
+    scientist = stack.scientist()
+    created = create_batch_record(scientist, record(production_passage=9), record_type="msc_batch_manual")
+    old_revision = human_revision(scientist, created["id"])
+    scientist.patch_record(created["id"], {"extras": batch_extras(record())})
+    assert _judge_now(stack, created["id"]).status == "annotated"
+    from eln_msc_plugin.kadi.judge import judge_and_annotate
+    from eln_msc_plugin.pipeline import Engine
+
+    service = stack.service()
+    stale = judge_and_annotate(service, Engine(), created["id"], old_revision, service_user_id=int(service.me()["id"]))
+    assert stale.status == "stale"
+    assert annotation(scientist, created["id"])["verdict"] == "pass"
+
+
+def test_rejudging_an_unchanged_record_writes_nothing(stack: Stack) -> None:
+    scientist = stack.scientist()
+    created = create_batch_record(scientist, record(), record_type="msc_batch_manual")
+    assert _judge_now(stack, created["id"]).status == "annotated"
+    count = len(scientist.revisions(created["id"], per_page=50))
+    again = _judge_now(stack, created["id"])
+    assert again.status == "unchanged" and again.writes == 0
+    assert len(scientist.revisions(created["id"], per_page=50)) == count

@@ -8,6 +8,7 @@ and transport errors translated into `ElnError`. Tokens never appear in a repr, 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -120,12 +121,10 @@ def _path(url: str) -> str:
 
 
 def _reason(error: Exception) -> str:
+    """A short cause (`[Errno 111] Connection refused`, `RemoteDisconnected`, …) without the urllib3 noise."""
     text = str(error.args[0] if error.args else error)
-    for marker in ("Caused by ", "NewConnectionError", "RemoteDisconnected", "Max retries"):
-        if marker in text:
-            tail = text.split(marker, 1)[1]
-            return (marker + tail)[:160] if marker != "Caused by " else tail[:160]
-    return type(error).__name__
+    match = re.search(r"\[Errno -?\d+\][^'\")]*|RemoteDisconnected|ProtocolError|ReadTimeout|too many \w+ responses", text)
+    return match.group(0).strip() if match else type(error).__name__
 
 
 def check(response: requests.Response, what: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.formats.common import EXTENSIONS
-from eln_msc_plugin.kadi import KADI_RECORD, REPORT_PREFIX
+from eln_msc_plugin.kadi import KADI_RECORD, REPORT_PREFIX, annotation_only
 from eln_msc_plugin.kadi.extras import has_batch_extras
 from eln_msc_plugin.model import Document, Finding, Report, verdict_of
 from eln_msc_plugin.pipeline import Engine
@@ -52,17 +52,21 @@ def is_batch_file(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in EXTENSIONS and not name.startswith(REPORT_PREFIX)
 
 
-def newest_revision(client: KadiClient, record_id: int, service_user_id: int | None) -> dict[str, Any] | None:
-    """The newest revision made by someone other than the plugin's own account."""
-    page = 1
-    while page <= 50:
+def is_annotation_revision(revision: dict[str, Any]) -> bool:
+    """A revision (as the revisions API lists it) that only wrote an annotation."""
+    diff = revision.get("diff") or {}
+    return annotation_only(diff, revision.get("data") or {}, diff)
+
+
+def newest_revision(client: KadiClient, record_id: int) -> dict[str, Any] | None:
+    """The newest revision that is more than an annotation write: the one a verdict must judge."""
+    for page in range(1, 51):
         items = client.revisions(record_id, per_page=50, page=page)
         for revision in items:
-            if (revision.get("user") or {}).get("id") != service_user_id:
+            if not is_annotation_revision(revision):
                 return revision
         if len(items) < 50:
             return None
-        page += 1
     return None
 
 
@@ -115,10 +119,10 @@ def combine(reports: list[Report], engine: Engine, record_id: str, revision: str
 
 def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revision_id: int | None = None, *,
                        service_user_id: int | None = None, dry_run: bool = False, before_write: Any = None) -> Outcome:
-    """Judge the newest human revision of a record (or stop when `revision_id` is no longer it) and annotate."""
-    newest = newest_revision(client, record_id, service_user_id)
+    """Judge the newest (non-annotation) revision of a record (or stop when `revision_id` is no longer it) and annotate."""
+    newest = newest_revision(client, record_id)
     if newest is None:
-        return Outcome(record_id, "skipped", detail="the record has no revision made by a person")
+        return Outcome(record_id, "skipped", detail="the record has no revision to judge")
     if revision_id is not None and newest["id"] != revision_id:
         return Outcome(record_id, "stale", revision_id=revision_id,
                        detail=f"revision {revision_id} is no longer the newest ({newest['id']} is)")

@@ -21,6 +21,7 @@ from kadi.plugins import hookimpl
 
 from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.errors import ConfigError, ElnMscError
+from eln_msc_plugin.kadi import annotation_only
 from eln_msc_plugin.kadi.judge import is_batch_file, judge_and_annotate
 from eln_msc_plugin.kadi.overview import render
 from eln_msc_plugin.kadi.settings import Settings
@@ -74,9 +75,24 @@ def _queue(revision: Any) -> None:
         record, revision_id, record_type = subject.record, None, subject.record.type
     else:
         return
-    if not config.checks_type(record_type) or revision.user_id == service_user_id(config):
+    if not config.checks_type(record_type) or _own_annotation(revision, config):
         return
     launch_task(TASK, kwargs={"record_id": record.id, "revision_id": revision_id})
+
+
+_RECORD_FIELDS = ("identifier", "title", "type", "description", "visibility", "state", "license")
+
+
+def _own_annotation(revision: Any, config: Settings) -> bool:
+    """The plugin's own annotation write: by the service account, changing only msc_qc and qc-* tags."""
+    parent = getattr(revision, "parent", None)
+    if parent is None or revision.user_id != service_user_id(config) or not hasattr(revision, "extras"):
+        return False
+    if any(getattr(revision, f, None) != getattr(parent, f, None) for f in _RECORD_FIELDS):
+        return False
+    new = {"extras": revision.extras, "tags": revision.tags}
+    old = {"extras": parent.extras, "tags": parent.tags}
+    return annotation_only({"extras", "tags"}, new, old)
 
 
 @hookimpl
@@ -141,13 +157,16 @@ def kadi_get_resource_overview_templates(resource: Any) -> str | None:
     annotation = annotation_of(list(resource.extras or []))
     if not annotation:
         return None
-    newest = resource.ordered_revisions.first()
-    current = newest.id if newest is not None and newest.user_id != _safe_service_id() else None
-    return render(annotation, current)
+    return render(annotation, _judged_revision_due(resource))
 
 
-def _safe_service_id() -> int | None:
+def _judged_revision_due(record: Any) -> int | None:
+    """The newest revision that is more than an annotation write (the one the verdict should judge)."""
     try:
-        return service_user_id(settings())
+        config = settings()
+        for revision in record.ordered_revisions.limit(20):
+            if not _own_annotation(revision, config):
+                return int(revision.id)
     except Exception:  # noqa: BLE001 - the overview must render even when the plugin is misconfigured
         return None
+    return None

@@ -15,7 +15,7 @@ from eln_msc_plugin import __version__
 from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.kadi import ANNOTATION_KEY, REPORT_PREFIX, VERDICT_TAGS
-from eln_msc_plugin.kadi.judge import KadiTarget, Outcome, utcnow
+from eln_msc_plugin.kadi.judge import KadiTarget, Outcome, is_annotation_revision, newest_revision, utcnow
 from eln_msc_plugin.model import Report
 from eln_msc_plugin.rules import RuleSet
 
@@ -101,7 +101,12 @@ def _unchanged(current: dict[str, Any], report: Report, ruleset: RuleSet, target
 def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
     client, record_id, revision_id = target.client, target.record_id, target.revision_id
     writes = 0
-    for _ in range(MAX_TRIES):
+    for attempt in range(MAX_TRIES):
+        if attempt:
+            newest = newest_revision(client, record_id)
+            if newest is not None and newest["id"] != revision_id:
+                return Outcome(record_id, "stale", report.verdict, revision_id, writes=writes,
+                               detail=f"a concurrent save made revision {newest['id']}; it is judged on its own")
         record = client.record(record_id)
         extras, tags = list(record.get("extras") or []), list(record.get("tags") or [])
         current = annotation_of(extras)
@@ -129,10 +134,10 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
             target.before_write()
         client.patch_record(record_id, {"extras": new_extras, "tags": new_tags})
         writes += 2
-        intruder = _intruder(target, base_id)
-        if intruder is None:
+        overwritten = _overtaken(target, base_id, evaluated_at)
+        if overwritten is None:
             return Outcome(record_id, "annotated", report.verdict, revision_id, writes=writes)
-        _restore(target, intruder)
+        _restore(target, overwritten)
         writes += 1
     raise ElnError(f"record {record_id}: could not write the annotation without clobbering concurrent edits "
                    f"after {MAX_TRIES} tries", retryable=True)
@@ -147,24 +152,36 @@ def _previous_annotation(target: KadiTarget, recent: list[dict[str, Any]]) -> di
     return {}
 
 
-def _intruder(target: KadiTarget, base_id: int | None) -> dict[str, Any] | None:
-    """A revision by someone else between the one we read and ours (our PATCH clobbered it), or None."""
-    revisions = target.client.revisions(target.record_id, per_page=10)
-    mine_seen = False
-    for revision in revisions:
-        by_us = (revision.get("user") or {}).get("id") == target.service_user_id
-        if not mine_seen:
-            mine_seen = by_us
-            continue
+def _overtaken(target: KadiTarget, base_id: int | None, evaluated_at: str) -> dict[str, Any] | None:
+    """The state our PATCH overwrote, when someone else wrote between our read and our write, else None.
+
+    Between the revision we read (`base_id`) and ours, a content change (a scientist's save) or an
+    annotation of a newer revision (another task) means our write lost something: return the revision
+    just before ours, whose extras and tags must be put back.
+    """
+    revisions = target.client.revisions(target.record_id, per_page=20)
+    ours = next((i for i, r in enumerate(revisions) if _is_ours(r, target, evaluated_at)), None)
+    if ours is None:
+        return None
+    between = []
+    for revision in revisions[ours + 1:]:
         if revision["id"] == base_id:
-            return None
-        if not by_us:
-            return revision
+            break
+        between.append(revision)
+    for revision in between:
+        judged = annotation_of((revision.get("data") or {}).get("extras") or []).get("judged_revision")
+        if not is_annotation_revision(revision) or (isinstance(judged, int) and judged > target.revision_id):
+            return between[0]
     return None
 
 
+def _is_ours(revision: dict[str, Any], target: KadiTarget, evaluated_at: str) -> bool:
+    found = annotation_of((revision.get("data") or {}).get("extras") or [])
+    return found.get("judged_revision") == target.revision_id and found.get("evaluated_at", "")[:19] == evaluated_at[:19]
+
+
 def _restore(target: KadiTarget, intruder: dict[str, Any]) -> None:
-    """Put back the extras and tags of a save our write overwrote (keeping the newest annotation off it)."""
+    """Put back the extras and tags our write overwrote; the loop then re-reads and decides again."""
     data = target.client.revision(target.record_id, intruder["id"]).get("data") or {}
     tags = [t.get("name") if isinstance(t, dict) else t for t in data.get("tags") or []]
     target.client.patch_record(target.record_id, {"extras": data.get("extras") or [], "tags": tags})
