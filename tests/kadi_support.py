@@ -132,3 +132,33 @@ def human_revision(client: KadiClient, record_id: int, username: str = "scientis
         if revision["user"]["identity"]["username"] == username:
             return int(revision["id"])
     raise AssertionError(f"record {record_id} has no revision by {username}")
+
+
+TEMPLATE = REPO / "schemas" / "kadi-template-msc-batch-record.json"
+
+
+def fill_template(template_extras: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The template's extras with values taken from a canonical record (as a scientist fills the form)."""
+    filled = []
+    for slot in template_extras:
+        key = slot.get("key")
+        if key not in data:
+            continue
+        filled.append(_fill(slot, data[key]))
+    return filled
+
+
+def _fill(slot: dict[str, Any], value: Any) -> dict[str, Any]:
+    out = {k: v for k, v in slot.items() if k != "description"}
+    if slot["type"] == "dict":
+        out["value"] = fill_template(slot["value"], value)
+    elif slot["type"] == "list":
+        item = slot["value"][0] if slot["value"] else None
+        out["value"] = [_fill(item, v) if item else extra(None, v) for v in value]
+    elif slot["type"] == "date":
+        out["value"] = value if "T" in value else value + "T00:00:00+00:00"
+    elif slot["type"] == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        out["value"] = float(value)
+    else:
+        out["value"] = value
+    return out

@@ -238,3 +238,20 @@ def test_rejudging_an_unchanged_record_writes_nothing(stack: Stack) -> None:
     again = _judge_now(stack, created["id"])
     assert again.status == "unchanged" and again.writes == 0
     assert len(scientist.revisions(created["id"], per_page=50)) == count
+
+
+def test_shipped_template_imports_and_records_made_from_it_are_judged(stack: Stack) -> None:
+    from tests.kadi_support import TEMPLATE, fill_template, new_identifier
+
+    scientist = stack.scientist()
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    template["identifier"] = new_identifier("tpl")
+    response = scientist.session.request("POST", "api/templates", json=template)
+    assert response.status_code == 201, response.text
+    stored = response.json()["data"]
+    assert stored["type"] == "msc_batch"
+    extras = fill_template(stored["extras"], record())
+    created = scientist.create_record({"identifier": new_identifier(), "title": "from template",
+                                       "type": stored["type"], "extras": extras})
+    found = wait_annotation(scientist, created["id"], human_revision(scientist, created["id"]))
+    assert found["verdict"] == "pass", found["findings"]
