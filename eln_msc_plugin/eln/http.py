@@ -109,7 +109,10 @@ class ElnSession(requests.Session):
         except requests.exceptions.Timeout:
             raise ElnError(f"{method} {_path(full)}: the ELN did not answer in time", retryable=True) from None
         except requests.exceptions.ConnectionError as error:
-            raise ElnError(f"{method} {_path(full)}: cannot reach the ELN ({_reason(error)})", retryable=True) from None
+            reason = _reason(error)
+            if reason == "ReadTimeout":
+                raise ElnError(f"{method} {_path(full)}: the ELN did not answer in time", retryable=True) from None
+            raise ElnError(f"{method} {_path(full)}: cannot reach the ELN ({reason})", retryable=True) from None
         except requests.exceptions.RequestException as error:
             raise ElnError(f"{method} {_path(full)}: {type(error).__name__}") from None
         return response
