@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import integer, lineage, number
+from eln_msc_plugin.rulepack.derived import NO_FINDINGS, integer, lineage, number
 from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
 
 # (member, the value that makes it a result, what a scientist calls it)
@@ -15,7 +15,7 @@ ASSAYS = (("beta_gal", "percent_positive", "SA-β-gal"), ("p16", "fold_change", 
 
 @rule(
     "assay.required",
-    summary="β-gal, p16 and p21 results are present (production: missing fails; banking: warns; research: not checked).",
+    summary="β-gal, p16 and p21 results are present (production: missing fails; banking: warns; research: —).",
     severities=("fail", "warn"),
     thresholds={"production": {"missing": "fail"}, "banking": {"missing": "warn"}},
     reads=("/senescence/beta_gal/percent_positive", "/senescence/p16/fold_change", "/senescence/p21/fold_change"),
@@ -70,19 +70,20 @@ def assay_passage_match(ctx: RuleContext) -> Iterator[Finding]:
     reads=("/product_type", "/ev_harvest/producing_passage", "/production_passage"),
     source="seed text: EV (exosome) cargo and yield depend on the passage of the producing cells (Behrmann 2021)",
 )
-def ev_producing_passage(ctx: RuleContext) -> Iterator[Finding]:
+def ev_producing_passage(ctx: RuleContext) -> Sequence[Finding]:
     """For `product_type` `msc_ev`, `ev_harvest.producing_passage` different from `production_passage` fails."""
     lin = lineage(ctx)
     data = lin.data
     if data.get("product_type") != "msc_ev" or lin.production_passage is None:
-        return
+        return NO_FINDINGS
     ev = data.get("ev_harvest")
     producing = integer(ev.get("producing_passage")) if type(ev) is dict else None
     if producing is not None and producing != lin.production_passage:
-        yield ctx.finding("fail", "/ev_harvest/producing_passage",
-                          f"The EVs were collected from P{producing} cells but the production passage is "
-                          f"P{lin.production_passage}: the passage specification was checked on other cells than "
-                          f"those that made the product.", producing, lin.production_passage)
+        return [ctx.finding("fail", "/ev_harvest/producing_passage",
+                            f"The EVs were collected from P{producing} cells but the production passage is "
+                            f"P{lin.production_passage}: the passage specification was checked on other cells than "
+                            f"those that made the product.", producing, lin.production_passage)]
+    return NO_FINDINGS
 
 
 @hookimpl

@@ -15,9 +15,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from eln_msc_plugin.model import Finding
 from eln_msc_plugin.rules import RuleContext
+
+# What a rule returns when it has nothing to say (rules that give at most one finding return a list, not a
+# generator: most records are fine, and a generator costs more to start than the check itself).
+NO_FINDINGS: tuple[Finding, ...] = ()
 
 # (earliest, latest POSIX second it can mean, whether a time of day was written); a bare date spans its day,
 # so `a[0] <= b[1]` is "a on or before b" and `a[1] < b[0]` is "a strictly before b", by day where a date is bare.
@@ -182,11 +188,8 @@ class Lineage:
 
 def lineage(ctx: RuleContext) -> Lineage:
     """The record's derived data, computed on first use and shared by every rule."""
-    try:
-        lin: Lineage = ctx.cache["msc.lineage"]
-    except KeyError:
-        lin = ctx.shared("msc.lineage", _compute)
-    return lin
+    lin: Lineage | None = ctx.cache.get("msc.lineage")
+    return lin if lin is not None else ctx.shared("msc.lineage", _compute)
 
 
 def _read_cryo(index: int, item: dict[str, Any]) -> Cryo:
@@ -288,6 +291,13 @@ def _compute(ctx: RuleContext) -> Lineage:
     return lin
 
 
+@lru_cache(maxsize=4096)  # a backfill sees the same few (percent, cells counted) pairs again and again
+def wilson_percent(percent: float, n: int) -> tuple[float, float]:
+    """The 95 % Wilson score interval, in percent, of `percent` % positive among `n` cells."""
+    low, high = wilson(percent / 100.0, n)
+    return low * 100.0, high * 100.0
+
+
 def wilson(positive_fraction: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """The Wilson score interval of a proportion observed in `n` trials (95 % by default)."""
     z2n = z * z / n
@@ -305,8 +315,7 @@ def beta_gal(lin: Lineage) -> dict[str, Any] | None:
     counted = integer(result.get("cells_counted"))
     low = high = None
     if percent is not None and 0 <= percent <= 100 and counted is not None and counted > 0:
-        low, high = wilson(percent / 100.0, counted)
-        low, high = low * 100.0, high * 100.0
+        low, high = wilson_percent(percent, counted)
     return {"percent_positive": percent, "cells_counted": counted, "ci95_low": low, "ci95_high": high}
 
 

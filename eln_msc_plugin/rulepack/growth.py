@@ -12,7 +12,7 @@ from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
 
 @rule(
     "growth.doubling-time",
-    summary="Doubling time of each passage against the lot's early growth (median of its first three passages); PD ≥ 1.",
+    summary="Doubling time of each passage against the lot's early growth (median of its first 3 passages); PD ≥ 1.",
     severities=("warn",),
     thresholds=same_for(warn_ratio_above=1.5, warn_pd_below=1.0),
     reads=("/passages/*/seeded_at", "/passages/*/harvested_at", "/passages/*/cells_seeded",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import Cryo, Passage, lineage, metrics
+from eln_msc_plugin.rulepack.derived import NO_FINDINGS, Cryo, Passage, lineage, metrics
 from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
 
 SEED_TEXT = ("passage-to-function table and production specification 'P2–P4': Behrmann 2021, Stem Cell Rev Rep "
@@ -33,30 +33,32 @@ CLASSES: dict[str, tuple[str, str]] = {
     reads=("/production_passage", "/intended_use"),
     source=SEED_TEXT,
 )
-def passage_window(ctx: RuleContext) -> Iterator[Finding]:
+def passage_window(ctx: RuleContext) -> Sequence[Finding]:
     """`warn_below`: a passage below this warns (P0–P1 cultures still carry cells from isolation other than
     MSCs). `warn_from` / `fail_from`: a passage at or above this warns / fails (secretory capacity declines
     and a senescence-associated secretome emerges from P5). A line set to none is off."""
     p = lineage(ctx).production_passage
     if p is None:
-        return
+        return NO_FINDINGS
     t = ctx.t
     fail_from, warn_from, warn_below = t.get("fail_from"), t.get("warn_from"), t.get("warn_below")
     if fail_from is not None and p >= fail_from:
-        yield ctx.finding("fail", "/production_passage",
-                          f"Production passage P{p} is at or beyond P{fail_from}, where the {ctx.use} specification "
-                          f"fails: from P5 MSCs lose secretory capacity and develop a senescence-associated secretome.",
-                          p, {"exclusiveMaximum": fail_from})
+        return [ctx.finding("fail", "/production_passage",
+                            f"Production passage P{p} is at or beyond P{fail_from}, where the {ctx.use} specification "
+                            f"fails: from P5 MSCs lose secretory capacity and develop a senescence-associated "
+                            f"secretome.",
+                            p, {"exclusiveMaximum": fail_from})]
     elif warn_from is not None and p >= warn_from:
-        yield ctx.finding("warn", "/production_passage",
-                          f"Production passage P{p} is at or beyond P{warn_from}, the edge of the {ctx.use} window: "
-                          f"from P5 MSCs lose secretory capacity and develop a senescence-associated secretome.",
-                          p, {"exclusiveMaximum": warn_from})
+        return [ctx.finding("warn", "/production_passage",
+                            f"Production passage P{p} is at or beyond P{warn_from}, the edge of the {ctx.use} window: "
+                            f"from P5 MSCs lose secretory capacity and develop a senescence-associated secretome.",
+                            p, {"exclusiveMaximum": warn_from})]
     elif warn_below is not None and p < warn_below:
-        yield ctx.finding("warn", "/production_passage",
-                          f"Production passage P{p} is below P{warn_below}, the start of the {ctx.use} window: "
-                          f"P0–P1 cultures may still carry non-MSC cells from the isolation.",
-                          p, {"minimum": warn_below})
+        return [ctx.finding("warn", "/production_passage",
+                            f"Production passage P{p} is below P{warn_below}, the start of the {ctx.use} window: "
+                            f"P0–P1 cultures may still carry non-MSC cells from the isolation.",
+                            p, {"minimum": warn_below})]
+    return NO_FINDINGS
 
 
 def passage_class_of(p: int, t: dict[str, int]) -> str:
@@ -78,7 +80,7 @@ def passage_class_of(p: int, t: dict[str, int]) -> str:
     reads=("/production_passage", "/passages", "/cryo_events", "/reported_cumulative_pdl", "/senescence/beta_gal"),
     source=SEED_TEXT,
 )
-def passage_class(ctx: RuleContext) -> Iterator[Finding]:
+def passage_class(ctx: RuleContext) -> Sequence[Finding]:
     """P1–P4 optimal, P5–P6 borderline, P7–P8 not recommended, P9+ unsuitable. A class other than optimal is
     an `info` finding. This rule also writes every report's metrics (`cumulative_pdl`,
     `reported_cumulative_pdl`, `passage_class`, `passages`, `beta_gal`), so a policy may not disable it."""
@@ -89,8 +91,10 @@ def passage_class(ctx: RuleContext) -> Iterator[Finding]:
     ctx.metrics["passage_class"] = cls
     if cls is not None and cls != "optimal":
         status, sasp = CLASSES[cls]
-        yield ctx.finding("info", "/production_passage",
-                          f"Production passage P{p} is {cls.replace('_', ' ')}: {status}, {sasp}.", cls, "optimal")
+        return [ctx.finding("info", "/production_passage",
+                            f"Production passage P{p} is {cls.replace('_', ' ')}: {status}, {sasp}.", cls,
+                            "optimal")]
+    return NO_FINDINGS
 
 
 def _sequence_problem(event: Passage, previous: int) -> str:
@@ -101,7 +105,8 @@ def _sequence_problem(event: Passage, previous: int) -> str:
 
 @rule(
     "passage.sequence",
-    summary="Passage numbers rise by exactly 1; a thaw resumes at its freeze's passage; production_passage is the last.",
+    summary="Passage numbers rise by exactly 1; a thaw resumes at its freeze's passage; production_passage is the "
+            "last.",
     severities=("fail", "warn"),
     reads=("/passages", "/cryo_events", "/production_passage"),
     source="batch-record-v1 spec (passage events, cryo events); ICH Q5D (accurate account of the culture history)",

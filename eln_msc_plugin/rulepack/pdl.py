@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import Event, Lineage, Passage, lineage, show
+from eln_msc_plugin.rulepack.derived import NO_FINDINGS, Event, Lineage, Passage, lineage, show
 from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
 
 PDL_SOURCES = ("PD = log2(harvested/seeded) on viable counts: ATCC 'passage number vs population doubling level', "
@@ -35,7 +35,7 @@ def _basis(computed: float | None, reported: float | None) -> str:
     reads=("/passages", "/cryo_events", "/reported_cumulative_pdl"),
     source="production specification 'PDL not exceeding 12' (seed text; Behrmann 2021); " + PDL_SOURCES,
 )
-def pdl_limit(ctx: RuleContext) -> Iterator[Finding]:
+def pdl_limit(ctx: RuleContext) -> Sequence[Finding]:
     """A PDL above `fail_above` fails, above `warn_above` warns (12.0 does not fail). Where both a reported and
     a recomputed PDL exist the larger is judged. A lot with a fail line and no PDL at all warns: its PDL
     specification cannot be checked."""
@@ -45,24 +45,26 @@ def pdl_limit(ctx: RuleContext) -> Iterator[Finding]:
     fail_above, warn_above = t.get("fail_above"), t.get("warn_above")
     if computed is None and reported is None:
         if fail_above is not None and lin.data:
-            yield ctx.finding("warn", "/reported_cumulative_pdl",
-                              f"No cumulative PDL: the record states none and its cell counts do not allow "
-                              f"computing one, so the {ctx.use} limit of {show(fail_above)} cannot be checked.",
-                              None, {"maximum": fail_above})
-        return
-    value: float = reported if computed is None or (reported is not None and reported > computed) else computed  # type: ignore[assignment]
+            return [ctx.finding("warn", "/reported_cumulative_pdl",
+                                f"No cumulative PDL: the record states none and its cell counts do not allow "
+                                f"computing one, so the {ctx.use} limit of {show(fail_above)} cannot be checked.",
+                                None, {"maximum": fail_above})]
+        return NO_FINDINGS
+    larger = reported is not None and (computed is None or reported > computed)
+    value: float = reported if larger else computed  # type: ignore[assignment]
     if fail_above is not None and value > fail_above:
         severity, line = "fail", fail_above
     elif warn_above is not None and value > warn_above:
         severity, line = "warn", warn_above
     else:
-        return
+        return NO_FINDINGS
     path = lin.reported_path if reported is not None and reported >= value else (
         lin.passages[-1].path if lin.passages else "/passages")
     kind = "limit" if severity == "fail" or fail_above is None else "alert line"
-    yield ctx.finding(severity, path,
-                      f"Cumulative PDL {show(value)} exceeds the {ctx.use} {kind} of {show(line)} ({_basis(computed, reported)}): "
-                      f"late-PDL cells shift toward a senescent secretome.", value, {"maximum": line})
+    basis = _basis(computed, reported)
+    return [ctx.finding(severity, path,
+                        f"Cumulative PDL {show(value)} exceeds the {ctx.use} {kind} of {show(line)} ({basis}): "
+                        f"late-PDL cells shift toward a senescent secretome.", value, {"maximum": line})]
 
 
 def _compare(ctx: RuleContext, path: str, what: str, reported: float, computed: float) -> Iterator[Finding]:

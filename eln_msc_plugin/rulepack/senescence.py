@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import integer, lineage, number, show, wilson
+from eln_msc_plugin.rulepack.derived import NO_FINDINGS, integer, lineage, number, show, wilson
 from eln_msc_plugin.rules import Check, Rule, RuleContext, rule, same_for
 
 BETA_GAL_SOURCE = ("Dimri 1995, PNAS 92:9363; Debacq-Chainiaux 2009, Nat Protoc 4:1798; early-passage MSCs a few "
@@ -43,19 +43,20 @@ def _spec_line(value: float, t: dict[str, Any]) -> tuple[str, float] | None:
     reads=("/senescence/beta_gal/percent_positive",),
     source=BETA_GAL_SOURCE,
 )
-def beta_gal_limit(ctx: RuleContext) -> Iterator[Finding]:
+def beta_gal_limit(ctx: RuleContext) -> Sequence[Finding]:
     """Percent positive at or above `fail_from` fails, at or above `warn_from` warns (10.0 % warns)."""
     result = _assay(ctx, "beta_gal")
     percent = number(result.get("percent_positive")) if result is not None else None
     if percent is None:
-        return
+        return NO_FINDINGS
     hit = _spec_line(percent, ctx.t)
     if hit is not None:
         severity, line = hit
-        yield ctx.finding(severity, "/senescence/beta_gal/percent_positive",
-                          f"SA-β-gal {show(percent)} % positive is at or above the {ctx.use} "
-                          f"{'limit' if severity == 'fail' else 'alert line'} of {show(line)} %: senescent cells "
-                          f"secrete a SASP that changes what the product does.", percent, {"exclusiveMaximum": line})
+        return [ctx.finding(severity, "/senescence/beta_gal/percent_positive",
+                            f"SA-β-gal {show(percent)} % positive is at or above the {ctx.use} "
+                            f"{'limit' if severity == 'fail' else 'alert line'} of {show(line)} %: senescent cells "
+                            f"secrete a SASP that changes what the product does.", percent, {"exclusiveMaximum": line})]
+    return NO_FINDINGS
 
 
 @rule(
@@ -101,19 +102,21 @@ def beta_gal_count(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _fold_change_rule(marker: str) -> Rule:
-    def check(ctx: RuleContext) -> Iterator[Finding]:
+    def check(ctx: RuleContext) -> Sequence[Finding]:
         result = _assay(ctx, marker)
         fold = number(result.get("fold_change")) if result is not None else None
         if fold is None:
-            return
+            return NO_FINDINGS
         hit = _spec_line(fold, ctx.t)
         if hit is not None:
             severity, line = hit
-            yield ctx.finding(severity, f"/senescence/{marker}/fold_change",
-                              f"{marker} expression {show(fold)}× the early-passage calibrator is at or above the "
-                              f"{ctx.use} {'limit' if severity == 'fail' else 'alert line'} of {show(line)}×: "
-                              f"{marker} rises as MSCs enter cell-cycle arrest (senescence).",
-                              fold, {"exclusiveMaximum": line})
+            return [ctx.finding(severity, f"/senescence/{marker}/fold_change",
+                                f"{marker} expression {show(fold)}× the early-passage calibrator is at or above the "
+                                f"{ctx.use} {'limit' if severity == 'fail' else 'alert line'} of {show(line)}×: "
+                                f"{marker} rises as MSCs enter cell-cycle arrest (senescence).",
+                                fold, {"exclusiveMaximum": line})]
+        return NO_FINDINGS
+
 
     check.__doc__ = (f"{marker} fold change (2^-ΔΔCt or equivalent) at or above `fail_from` fails, at or above "
                      f"`warn_from` warns (2.0 warns, 4.0 fails for production).")
