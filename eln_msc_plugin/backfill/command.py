@@ -77,7 +77,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     print(_summary_line(summary, options.dry_run))
     for record_id, error in sorted(summary.failed.items())[:20]:
         print(f"  failed: record {record_id}: {error}", file=sys.stderr)
-    return EXIT_FAILED if summary.failed else EXIT_OK
+    return EXIT_FAILED if summary.failed or summary.unreached else EXIT_OK
 
 
 def _meta(values: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ cap the walk turns round: it lists oldest first, where the records not yet judge
 at the records modified after the run began (those it just annotated). It repeats while a pass
 finds records it has not seen. A dry run annotates nothing, so it reaches the newest and the oldest
 10,000 only; `unreached` says how many it could not list (narrow the run with --type/--tag/--collection).
+Kadi without its search index (the database fallback) ignores `sort` and always lists newest first;
+then nothing past the cap can be listed, and the walk says so instead of turning round.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Listing:
         self.total: int | None = None
         self.seen: set[int] = set()
         self.capped = False
+        self.ignores_order = False
         self.started_top: dt.datetime | None = None  # the newest modification when the run began (server clock)
 
     def page(self, page: int, sort: str) -> dict[str, Any]:
@@ -41,7 +44,7 @@ class Listing:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         yield from self._newest_first()
-        while self.capped:
+        while self.capped and not self.ignores_order:
             self.drain()
             before = len(self.seen)
             yield from self._oldest_first()
@@ -76,7 +79,14 @@ class Listing:
         since, top = self.options.since, self.started_top
         for number in range(1, self.options.max_pages + 1):
             body = self.page(number, "last_modified")
-            for item in body.get("items", []):
+            items = body.get("items", [])
+            if number == 1 and len(items) > 1 and items[0]["last_modified"] > items[-1]["last_modified"]:
+                self.ignores_order = True
+                log.warning("this Kadi ignores sort=last_modified (no search index); %d records past the listing "
+                            "cap cannot be reached: narrow the run with --type, --tag or --collection",
+                            self.unreached())
+                return
+            for item in items:
                 modified = parse_time(item["last_modified"])
                 if top is not None and modified > top:
                     return  # modified since the run began: annotated by this run (or edited, and judged on save)

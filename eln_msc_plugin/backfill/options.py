@@ -87,5 +87,8 @@ class Options:
         return found
 
     def scope(self) -> dict[str, Any]:
-        """What a state file belongs to: resuming with another scope would mix two backfills."""
-        return {"kadi_url": self.kadi_url.rstrip("/"), **self.filters(), "shard": str(self.shard)}
+        """What a state file belongs to: resuming with another scope would mix two backfills.
+
+        The URL is left out on purpose: the same Kadi may be reached through another name or a proxy.
+        """
+        return {**self.filters(), "shard": str(self.shard)}

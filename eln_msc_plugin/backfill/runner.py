@@ -143,6 +143,7 @@ class Backfill:
     def _attempts(self, client: KadiClient, record_id: int) -> Outcome:
         """Judge and annotate, again after a pause when the ELN failed in a way that may pass."""
         for attempt in range(1, self.options.attempts + 1):
+            self.state.attempt(record_id)
             try:
                 return judge_and_annotate(client, self.engine, record_id, service_user_id=self.me,
                                           dry_run=self.options.dry_run)

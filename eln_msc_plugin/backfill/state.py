@@ -44,7 +44,11 @@ class State:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigError(f"cannot open the state file {path}: {error}") from None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
@@ -75,9 +79,14 @@ class State:
         """Mark a record as being worked on (so a killed run's next run judges it again)."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO records (id, status, attempts, updated_at) VALUES (?, 'pending', 1, ?) "
-                "ON CONFLICT(id) DO UPDATE SET status='pending', attempts=attempts+1, updated_at=excluded.updated_at",
+                "INSERT INTO records (id, status, updated_at) VALUES (?, 'pending', ?) "
+                "ON CONFLICT(id) DO UPDATE SET status='pending', updated_at=excluded.updated_at",
                 (record_id, _now()))
+
+    def attempt(self, record_id: int) -> None:
+        """Count one more try at judging the record (over every run)."""
+        with self._lock:
+            self._db.execute("UPDATE records SET attempts=attempts+1 WHERE id=?", (record_id,))
 
     def finish(self, record_id: int, status: str, revision: int | None, verdict: str | None, sha256: str | None,
                row: dict[str, Any] | None, settled_modified: str | None = None) -> None:

@@ -1,0 +1,130 @@
+"""The backfill against the real Kadi4Mat: correct annotations, idempotent re-runs, dry run, shards, --since."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eln_msc_plugin.backfill.options import parse_shard
+from eln_msc_plugin.backfill.runner import run_backfill
+from eln_msc_plugin.backfill.state import State
+from eln_msc_plugin.errors import ConfigError
+from tests.fault_proxy import FaultProxy, Schedule
+from tests.kadi_support import Stack
+from tests.test_backfill_helpers import create_historical, new_type, options, service_revisions, verdicts
+
+pytestmark = pytest.mark.kadi
+
+
+def test_annotates_correctly_then_a_rerun_writes_nothing(stack: Stack, tmp_path: Path) -> None:
+    record_type = new_type()
+    expected = create_historical(stack, 30, record_type)
+    summary, state = run_backfill(options(stack, record_type, tmp_path))
+    state.close()
+    assert summary.statuses == {"annotated": 30} and not summary.failed
+    assert verdicts(stack.service(), list(expected)) == expected
+    assert set(service_revisions(stack, list(expected)).values()) == {1}
+
+    with FaultProxy(stack.url) as proxy:  # no faults: only to see every request the re-run sends
+        again, state = run_backfill(options(stack, record_type, tmp_path, url=proxy.url))
+        state.close()
+    assert again.statuses == {"unchanged": 30} and again.writes == 0
+    assert proxy.writes_reaching_kadi() == [] and len(proxy.log) > 30
+    assert set(service_revisions(stack, list(expected)).values()) == {1}
+
+    third, state = run_backfill(options(stack, record_type, tmp_path))
+    rows = state.rows(third.seen)
+    state.close()
+    assert third.statuses == {"unchanged": 30} and third.requests == 2  # who am I, and one listing page
+    assert {r["id"]: r["verdict"] for r in rows} == expected  # the report is complete without judging again
+
+
+def test_dry_run_writes_nothing_and_says_what_it_would_write(stack: Stack, tmp_path: Path) -> None:
+    record_type = new_type()
+    expected = create_historical(stack, 12, record_type)
+    summary, state = run_backfill(options(stack, record_type, tmp_path, dry_run=True))
+    rows = state.rows(summary.seen)
+    state.close()
+    assert summary.statuses == {"dry-run": 12} and summary.writes == 0
+    assert set(verdicts(stack.service(), list(expected)).values()) == {None}
+    assert set(service_revisions(stack, list(expected)).values()) == {0}
+    assert {r["id"]: r["would_write"]["tags"] for r in rows} == {i: [f"qc-{v}"] for i, v in expected.items()}
+
+
+def test_shards_partition_the_records(stack: Stack, tmp_path: Path) -> None:
+    record_type = new_type()
+    expected = create_historical(stack, 17, record_type)
+    shares: list[set[int]] = []
+    for k in (1, 2, 3):
+        summary, state = run_backfill(options(stack, record_type, tmp_path / str(k), dry_run=True,
+                                              shard=parse_shard(f"{k}/3")))
+        shares.append({r["id"] for r in state.rows(summary.seen) if r["status"] == "dry-run"})
+        state.close()
+        assert all(i % 3 == k - 1 for i in shares[-1])
+    assert shares[0] | shares[1] | shares[2] == set(expected)
+    assert sum(len(s) for s in shares) == len(expected)
+
+
+def test_since_stops_at_the_cutoff(stack: Stack, tmp_path: Path) -> None:
+    record_type = new_type()
+    older = create_historical(stack, 6, record_type, threads=1)
+    newer = create_historical(stack, 5, record_type, start=6, threads=1)
+    first_new = min(newer)
+    cutoff = stack.service().record(first_new)["last_modified"]
+    from eln_msc_plugin.backfill.options import parse_since
+
+    summary, state = run_backfill(options(stack, record_type, tmp_path, since=parse_since(cutoff)))
+    state.close()
+    assert summary.seen == set(newer) and summary.statuses == {"annotated": 5}
+    assert set(verdicts(stack.service(), list(older)).values()) == {None}
+
+
+def test_past_the_listing_cap_the_unreached_records_are_counted(stack: Stack, tmp_path: Path) -> None:
+    """The test stack runs Kadi without its search index, whose fallback lists newest first only."""
+    record_type = new_type()
+    expected = create_historical(stack, 23, record_type, threads=1)
+    summary, state = run_backfill(options(stack, record_type, tmp_path, per_page=5, max_pages=2))
+    state.close()
+    newest = sorted(expected)[-10:]
+    assert summary.seen == set(newest) and summary.statuses == {"annotated": 10}
+    assert summary.unreached == 13
+    assert set(service_revisions(stack, list(expected)).values()) == {0, 1}
+
+
+def test_a_record_that_keeps_failing_is_recorded_and_the_run_goes_on(stack: Stack, tmp_path: Path) -> None:
+    record_type = new_type()
+    expected = create_historical(stack, 8, record_type)
+    broken = min(expected)
+    with FaultProxy(stack.url, Schedule(fail_path=rf"/api/records/{broken}/revisions")) as proxy:
+        token_file = stack.service_token_file
+        result = subprocess.run(
+            [sys.executable, "-m", "eln_msc_plugin.cli", "backfill", "--kadi", proxy.url, "--token-file",
+             str(token_file), "--type", record_type, "--state", str(tmp_path / "s.sqlite"), "--attempts", "2",
+             "--report", str(tmp_path / "out" / "report.html")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "1 failed" in result.stdout and f"record {broken}" in result.stderr
+    state = State(tmp_path / "s.sqlite")
+    row = state.get(broken)
+    state.close()
+    assert row is not None and row["status"] == "failed" and row["attempts"] == 2 and "HTTP 500" in row["error"]
+    annotated = verdicts(stack.service(), [i for i in expected if i != broken])
+    assert annotated == {i: v for i, v in expected.items() if i != broken}
+    assert all((tmp_path / "out" / f"report.{ext}").stat().st_size > 0 for ext in ("html", "csv", "json"))
+    assert str(token_file.read_text().strip()) not in result.stdout + result.stderr
+
+
+def test_a_state_file_refuses_another_scope(stack: Stack, tmp_path: Path) -> None:
+    state = State(tmp_path / "s.sqlite")
+    state.bind({"type": "a", "shard": "1/2"}, {})
+    with pytest.raises(ConfigError, match="another backfill"):
+        state.bind({"type": "a", "shard": "2/2"}, {})
+    state.close()
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "x", "1-3"], ids=["zero", "past-n", "word", "dash"])
+def test_bad_shards_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_shard(text)
