@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
@@ -21,20 +21,23 @@ ASSAYS = (("beta_gal", "percent_positive", "SA-β-gal"), ("p16", "fold_change", 
     reads=("/senescence/beta_gal/percent_positive", "/senescence/p16/fold_change", "/senescence/p21/fold_change"),
     source="in-house release panel for senescence (SA-β-gal: Dimri 1995; p16/p21: Turinetto 2016)",
 )
-def assay_required(ctx: RuleContext) -> Iterator[Finding]:
+def assay_required(ctx: RuleContext) -> list[Finding]:
     """Each of the three results that is absent (or not a number) is a finding of severity `missing`."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     if not lin.data:
-        return
+        return found
     assays = lin.assays
     for key, member, name in ASSAYS:
         result = assays.get(key)
         if result is not None and number(result.get(member)) is not None:
             continue
         severity = ctx.t.get("missing") or "fail"
-        yield ctx.finding(severity, f"/senescence/{key}",
-                          f"No {name} result: a {ctx.use} lot needs β-gal, p16 and p21 results to show its cells "
-                          f"are not senescent.", None, f"senescence.{key}.{member}")
+        found.append(ctx.finding(severity, f"/senescence/{key}",
+                                 f"No {name} result: a {ctx.use} lot needs β-gal, p16 and p21 results to show "
+                                 f"its cells "
+                                 f"are not senescent.", None, f"senescence.{key}.{member}"))
+    return found
 
 
 @rule(
@@ -45,21 +48,23 @@ def assay_required(ctx: RuleContext) -> Iterator[Finding]:
     reads=("/senescence/*/sample_passage", "/production_passage"),
     source="an assay speaks for the cells it was run on (passage-dependent senescence: Turinetto 2016)",
 )
-def assay_passage_match(ctx: RuleContext) -> Iterator[Finding]:
+def assay_passage_match(ctx: RuleContext) -> list[Finding]:
     """An assay whose `sample_passage` differs from `production_passage` warns; an assay without
     `sample_passage` is not judged."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     p = lin.production_passage
     if p is None:
-        return
+        return found
     assays = lin.assays
     for key, _member, name in ASSAYS:
         result = assays.get(key)
         sample = integer(result.get("sample_passage")) if result is not None else None
         if sample is not None and sample != p:
-            yield ctx.finding("warn", f"/senescence/{key}/sample_passage",
-                              f"{name} was tested on P{sample} cells but the product is from P{p}: senescence "
-                              f"rises with passage, so the result may not describe the product.", sample, p)
+            found.append(ctx.finding("warn", f"/senescence/{key}/sample_passage",
+                                     f"{name} was tested on P{sample} cells but the product is from P{p}: senescence "
+                                     f"rises with passage, so the result may not describe the product.", sample, p))
+    return found
 
 
 @rule(

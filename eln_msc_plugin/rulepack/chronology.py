@@ -52,33 +52,35 @@ def _raw(lin: Lineage, path: str) -> Any:
            "/ev_harvest/collected_at", "/released_at"),
     source="data integrity: ALCOA+ (contemporaneous, accurate records); EU GMP Annex 11",
 )
-def chronology(ctx: RuleContext) -> Iterator[Finding]:
+def chronology(ctx: RuleContext) -> list[Finding]:
     """Any violation fails for every lot: the record cannot be right. Dates without a time of day are
     compared by day (same-day events are not out of order), except that a passage must be harvested on a
     later day than (or, with times, after) it was seeded."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     previous = None
     for p in lin.passages:
         seeded, harvested = p.seeded, p.harvested
         if seeded is not None and harvested is not None and not seeded[1] < harvested[0]:
-            yield _too_soon(ctx, lin, p.path + "/harvested_at", f"{p.label} is harvested",
-                            p.path + "/seeded_at", "it is seeded", "cells cannot double in no time")
+            found.append(_too_soon(ctx, lin, p.path + "/harvested_at", f"{p.label} is harvested",
+                                   p.path + "/seeded_at", "it is seeded", "cells cannot double in no time"))
         if previous is not None and seeded is not None and previous.harvested is not None \
                 and not previous.harvested[0] <= seeded[1]:
-            yield _too_soon(ctx, lin, p.path + "/seeded_at", f"{p.label} is seeded",
-                            previous.path + "/harvested_at", f"{previous.label} is harvested",
-                            "the cells did not exist yet")
+            found.append(_too_soon(ctx, lin, p.path + "/seeded_at", f"{p.label} is seeded",
+                                   previous.path + "/harvested_at", f"{previous.label} is harvested",
+                                   "the cells did not exist yet"))
         previous = p
     if lin.cryo:
-        yield from _freeze_thaw(ctx, lin)
+        found.extend(_freeze_thaw(ctx, lin))
     released = when(lin.data.get("released_at"))
     if released is not None and not _all_before(lin, released):
         for path, what, moment in _dated(lin):
             if not before(moment, released):
-                yield ctx.finding("fail", path,
-                                  f"{what[0].upper() + what[1:]} ({_raw(lin, path)}) is after the lot's release "
-                                  f"({lin.data['released_at']}): a lot is released on results that exist.",
-                                  _raw(lin, path), {"not_after": lin.data["released_at"]})
+                found.append(ctx.finding("fail", path,
+                                         f"{what[0].upper() + what[1:]} ({_raw(lin, path)}) is after the lot's release "
+                                         f"({lin.data['released_at']}): a lot is released on results that exist.",
+                                         _raw(lin, path), {"not_after": lin.data["released_at"]}))
+    return found
 
 
 def _too_soon(ctx: RuleContext, lin: Lineage, path: str, what: str, other_path: str, other: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
@@ -20,10 +20,11 @@ from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
     source="PDT = hours / PD (ATCC); slowing growth is an early sign of replicative senescence (Bobkov 2020, "
            "Mol Biol Rep 47:3867; Turinetto 2016)",
 )
-def doubling_time(ctx: RuleContext) -> Iterator[Finding]:
+def doubling_time(ctx: RuleContext) -> list[Finding]:
     """A passage whose PDT is more than `warn_ratio_above` × the median PDT of the lot's first three passages
     warns (the median needs at least two of the three); a passage with PD below `warn_pd_below` warns (the
     culture barely grew, so its PDT is unreliable and the cells may be arresting)."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     t = ctx.t
     ratio, min_pd = t.get("warn_ratio_above"), t.get("warn_pd_below")
@@ -34,16 +35,20 @@ def doubling_time(ctx: RuleContext) -> Iterator[Finding]:
         median = early[half] if len(early) % 2 else (early[half - 1] + early[half]) / 2
     for p in lin.passages:
         if min_pd is not None and p.pd is not None and p.pd < min_pd:
-            yield ctx.finding("warn", p.path + "/cells_harvested",
-                              f"{p.label} achieved only {show(p.pd)} population doublings (below {show(min_pd)}): "
-                              f"the culture barely grew, a sign of arrest or of a count error.",
-                              p.pd, {"minimum": min_pd})
+            found.append(ctx.finding("warn", p.path + "/cells_harvested",
+                                     f"{p.label} achieved only {show(p.pd)} population doublings (below "
+                                     f"{show(min_pd)}): "
+                                     f"the culture barely grew, a sign of arrest or of a count error.",
+                                     p.pd, {"minimum": min_pd}))
         pdt = p.doubling_time_h
         if median is not None and ratio is not None and pdt is not None and pdt > ratio * median:
-            yield ctx.finding("warn", p.path + "/harvested_at",
-                              f"{p.label} doubled every {show(pdt)} h, {show(pdt / median)}× the lot's early median "
-                              f"of {show(median)} h (alert above {show(ratio)}×): slowing growth is an early sign "
-                              f"of replicative senescence.", pdt, {"maximum": ratio * median})
+            found.append(ctx.finding("warn", p.path + "/harvested_at",
+                                     f"{p.label} doubled every {show(pdt)} h, {show(pdt / median)}× the lot's "
+                                     f"early median "
+                                     f"of {show(median)} h (alert above {show(ratio)}×): slowing growth is an "
+                                     f"early sign "
+                                     f"of replicative senescence.", pdt, {"maximum": ratio * median}))
+    return found
 
 
 @rule(
@@ -55,28 +60,31 @@ def doubling_time(ctx: RuleContext) -> Iterator[Finding]:
     source="typical MSC seeding densities of 1,000–10,000 cells/cm²; counts are absolute viable cells "
            "(batch-record-v1 spec)",
 )
-def counts_plausible(ctx: RuleContext) -> Iterator[Finding]:
+def counts_plausible(ctx: RuleContext) -> list[Finding]:
     """Fewer cells harvested than seeded warns (the culture lost cells). A seeding density below
     `min_density_per_cm2` or above `max_density_per_cm2` fails: such a count is almost surely a unit slip
     (×10⁶ written as cells, or cells/mL as cells)."""
+    found: list[Finding] = []
     t = ctx.t
     low, high = t.get("min_density_per_cm2"), t.get("max_density_per_cm2")
     for p in lineage(ctx).passages:
         seeded, harvested = p.cells_seeded, p.cells_harvested
         if seeded is not None and harvested is not None and harvested < seeded:
-            yield ctx.finding("warn", p.path + "/cells_harvested",
-                              f"{p.label} harvested {harvested:,.0f} cells from {seeded:,.0f} seeded: the culture "
-                              f"lost cells, or a count is wrong.", harvested, {"minimum": seeded})
+            found.append(ctx.finding("warn", p.path + "/cells_harvested",
+                                     f"{p.label} harvested {harvested:,.0f} cells from {seeded:,.0f} seeded: "
+                                     f"the culture "
+                                     f"lost cells, or a count is wrong.", harvested, {"minimum": seeded}))
         if seeded is None or p.area is None:
             continue
         density = seeded / p.area
         if (low is not None and density < low) or (high is not None and density > high):
-            yield ctx.finding("fail", p.path + "/cells_seeded",
-                              f"{p.label} was seeded at {density:,.4g} cells/cm² ({seeded:,.0f} cells on "
-                              f"{show(p.area)} cm²), outside {low if low is not None else 0:,}–"
-                              f"{high if high is not None else '∞'} cells/cm²: almost surely a unit slip "
-                              f"(×10⁶ written as cells).", density,
-                              {"minimum": low, "maximum": high})
+            found.append(ctx.finding("fail", p.path + "/cells_seeded",
+                                     f"{p.label} was seeded at {density:,.4g} cells/cm² ({seeded:,.0f} cells on "
+                                     f"{show(p.area)} cm²), outside {low if low is not None else 0:,}–"
+                                     f"{high if high is not None else '∞'} cells/cm²: almost surely a unit slip "
+                                     f"(×10⁶ written as cells).", density,
+                                     {"minimum": low, "maximum": high}))
+    return found
 
 
 @hookimpl

@@ -111,11 +111,12 @@ def _sequence_problem(event: Passage, previous: int) -> str:
     reads=("/passages", "/cryo_events", "/production_passage"),
     source="batch-record-v1 spec (passage events, cryo events); ICH Q5D (accurate account of the culture history)",
 )
-def passage_sequence(ctx: RuleContext) -> Iterator[Finding]:
+def passage_sequence(ctx: RuleContext) -> list[Finding]:
     """Walks passages and freeze/thaw events in order (a cryo event is placed before the first passage
     seeded on or after its date). A gap or a reset fails; a freeze must be of the passage just harvested and
     a thaw must resume at the passage of a freeze in the record (a record may begin with a thaw from a bank).
     production_passage different from the last passage event warns."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     previous: int | None = None
     frozen: set[int] = set()
@@ -125,19 +126,19 @@ def passage_sequence(ctx: RuleContext) -> Iterator[Finding]:
             if n is None:
                 continue
             if previous is not None and n != previous + 1:
-                yield ctx.finding("fail", passage.path + "/number", _sequence_problem(passage, previous), n,
-                                  previous + 1)
+                found.append(ctx.finding("fail", passage.path + "/number", _sequence_problem(passage, previous), n,
+                                         previous + 1))
             previous = n
     for event in lin.events if lin.cryo else ():
         if isinstance(event, Passage):
             n = event.number
             if n is not None and previous is not None and n != previous + 1:
-                yield ctx.finding("fail", event.path + "/number", _sequence_problem(event, previous), n,
-                                  previous + 1)
+                found.append(ctx.finding("fail", event.path + "/number", _sequence_problem(event, previous), n,
+                                         previous + 1))
             if n is not None:
                 previous = n
         elif isinstance(event, Cryo) and event.passage is not None:
-            yield from _cryo_sequence(ctx, event, previous, frozen)
+            found.extend(_cryo_sequence(ctx, event, previous, frozen))
             if event.kind == "freeze":
                 frozen.add(event.passage)
             elif event.kind == "thaw":
@@ -145,9 +146,11 @@ def passage_sequence(ctx: RuleContext) -> Iterator[Finding]:
     p = lin.production_passage
     last = lin.passages[-1].number if lin.passages else None
     if p is not None and last is not None and p != last:
-        yield ctx.finding("warn", "/production_passage",
-                          f"production_passage is P{p} but the last passage event is P{last}: the passage the "
-                          f"specification is checked against may not be the one that made the product.", p, last)
+        found.append(ctx.finding("warn", "/production_passage",
+                                 f"production_passage is P{p} but the last passage event is P{last}: the passage the "
+                                 f"specification is checked against may not be the one that made the product.",
+                                 p, last))
+    return found
 
 
 def _cryo_sequence(ctx: RuleContext, event: Cryo, previous: int | None, frozen: set[int]) -> Iterator[Finding]:

@@ -107,33 +107,35 @@ def _unknown_start(ctx: RuleContext, lin: Lineage) -> Iterator[Finding]:
     reads=("/passages", "/cryo_events", "/reported_cumulative_pdl"),
     source=PDL_SOURCES + "; ATCC: published PDLs are often rounded, so small differences are tolerated",
 )
-def pdl_consistency(ctx: RuleContext) -> Iterator[Finding]:
+def pdl_consistency(ctx: RuleContext) -> list[Finding]:
     """A difference of more than `warn_above` PDL warns, more than `fail_above` fails. Starting PDL: 0 from
     isolation (the first passage is P0 or P1), else the `cumulative_pdl` of the thaw the record begins with.
     When the start is unknown (thawed cells without such a thaw, or a record beginning at P2 or later) the
     rule warns once and checks nothing else."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     if lin.start_pdl is None:
-        yield from _unknown_start(ctx, lin)
-        return
+        found.extend(_unknown_start(ctx, lin))
+        return found
     warn_above, fail_above = ctx.t.get("warn_above"), ctx.t.get("fail_above")
     least = warn_above if warn_above is not None else fail_above
     if least is None:
-        return
+        return found
     start_event = lin.start_event
     for event in lin.events:
         reported, computed = event.reported, event.cumulative_pdl
         if reported is None or computed is None or not abs(reported - computed) > least or event is start_event:
             continue
         if isinstance(event, Passage):
-            yield from _compare(ctx, event.path + "/reported_cumulative_pdl", event.label, reported, computed)
+            found.extend(_compare(ctx, event.path + "/reported_cumulative_pdl", event.label, reported, computed))
         else:
-            yield from _compare(ctx, event.path + "/cumulative_pdl", f"The {event.kind or 'cryo'} event",
-                                reported, computed)
+            found.extend(_compare(ctx, event.path + "/cumulative_pdl", f"The {event.kind or 'cryo'} event",
+                                  reported, computed))
     reported, computed = lin.reported_cumulative_pdl, lin.cumulative_pdl
     if reported is not None and computed is not None and abs(reported - computed) > least \
             and lin.reported_path == "/reported_cumulative_pdl":
-        yield from _compare(ctx, "/reported_cumulative_pdl", "The record", reported, computed)
+        found.extend(_compare(ctx, "/reported_cumulative_pdl", "The record", reported, computed))
+    return found
 
 
 @rule(
@@ -143,9 +145,10 @@ def pdl_consistency(ctx: RuleContext) -> Iterator[Finding]:
     reads=("/passages", "/cryo_events", "/reported_cumulative_pdl"),
     source=PDL_SOURCES,
 )
-def pdl_monotonic(ctx: RuleContext) -> Iterator[Finding]:
+def pdl_monotonic(ctx: RuleContext) -> list[Finding]:
     """Each reported value (a passage's reported_cumulative_pdl, a freeze or thaw's cumulative_pdl, then the
     record's reported_cumulative_pdl) is compared with the one before it; any decrease fails."""
+    found: list[Finding] = []
     lin = lineage(ctx)
     before: Event | None = None
     for event in lin.events:
@@ -154,12 +157,13 @@ def pdl_monotonic(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if before is not None and value < before.reported:  # type: ignore[operator]
             suffix = "/reported_cumulative_pdl" if isinstance(event, Passage) else "/cumulative_pdl"
-            yield _decrease(ctx, event.path + suffix, before, value, _label(event))
+            found.append(_decrease(ctx, event.path + suffix, before, value, _label(event)))
         before = event
     reported = lin.reported_cumulative_pdl
     if lin.reported_path == "/reported_cumulative_pdl" and reported is not None and before is not None \
             and reported < before.reported:  # type: ignore[operator]
-        yield _decrease(ctx, "/reported_cumulative_pdl", before, reported, "the record")
+        found.append(_decrease(ctx, "/reported_cumulative_pdl", before, reported, "the record"))
+    return found
 
 
 def _label(event: Event) -> str:

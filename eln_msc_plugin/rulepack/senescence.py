@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eln_msc_plugin.hookspecs import hookimpl
@@ -68,16 +68,17 @@ def beta_gal_limit(ctx: RuleContext) -> Sequence[Finding]:
            "/senescence/beta_gal/percent_positive"),
     source="binomial precision of a counted proportion (Wilson score interval); " + BETA_GAL_SOURCE,
 )
-def beta_gal_count(ctx: RuleContext) -> Iterator[Finding]:
+def beta_gal_count(ctx: RuleContext) -> list[Finding]:
     """Fewer than `min_cells_counted` cells counted warns (10 % on 100 cells has a 95 % interval of about
     ±6 points). positive_cells / cells_counted differing from percent_positive by more than
     `max_disagreement_points` percentage points fails: one of the three numbers is wrong."""
+    found: list[Finding] = []
     result = _assay(ctx, "beta_gal")
     if result is None:
-        return
+        return found
     counted = integer(result.get("cells_counted"))
     if counted is None or counted <= 0:
-        return
+        return found
     percent = number(result.get("percent_positive"))
     t = ctx.t
     least = t.get("min_cells_counted")
@@ -86,19 +87,22 @@ def beta_gal_count(ctx: RuleContext) -> Iterator[Finding]:
         if percent is not None and 0 <= percent <= 100:
             low, high = wilson(percent / 100.0, counted)
             interval = f" (95 % interval {show(low * 100)}–{show(high * 100)} %)"
-        yield ctx.finding("warn", "/senescence/beta_gal/cells_counted",
-                          f"SA-β-gal was scored on {counted} cells, fewer than {least}{interval}: too few to tell "
-                          f"a lot near the limit from one over it.", counted, {"minimum": least})
+        found.append(ctx.finding("warn", "/senescence/beta_gal/cells_counted",
+                                 f"SA-β-gal was scored on {counted} cells, fewer than {least}{interval}: too "
+                                 f"few to tell "
+                                 f"a lot near the limit from one over it.", counted, {"minimum": least}))
     positive = integer(result.get("positive_cells"))
     tolerance = t.get("max_disagreement_points")
     if positive is None or percent is None or tolerance is None:
-        return
+        return found
     derived = 100.0 * positive / counted
     if abs(derived - percent) > tolerance:
-        yield ctx.finding("fail", "/senescence/beta_gal/percent_positive",
-                          f"SA-β-gal states {show(percent)} % positive but {positive} of {counted} cells is "
-                          f"{show(derived)} % (more than {show(tolerance)} points apart): one of the three numbers "
-                          f"is wrong.", percent, {"value": derived, "tolerance": tolerance})
+        found.append(ctx.finding("fail", "/senescence/beta_gal/percent_positive",
+                                 f"SA-β-gal states {show(percent)} % positive but {positive} of {counted} cells is "
+                                 f"{show(derived)} % (more than {show(tolerance)} points apart): one of the "
+                                 f"three numbers "
+                                 f"is wrong.", percent, {"value": derived, "tolerance": tolerance}))
+    return found
 
 
 def _fold_change_rule(marker: str) -> Rule:
