@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,8 +105,20 @@ class KadiClient:
         else:
             upload = check(response, what)
         upload_url = upload["_actions"]["upload_data"]
-        return check(self.session.request(  # type: ignore[no-any-return]
-            "PUT", upload_url, data=data, headers={"Content-Type": "application/octet-stream"}), what)
+        response = self.session.request("PUT", upload_url, data=data, headers={"Content-Type": "application/octet-stream"})
+        if response.status_code == 404:  # a retried PUT whose first try landed: the upload is already consumed
+            landed = self._landed(record_id, name, data)
+            if landed is not None:
+                return landed
+        return check(response, what)  # type: ignore[no-any-return]
+
+    def _landed(self, record_id: int, name: str, data: bytes) -> dict[str, Any] | None:
+        """The file `name` when it already holds exactly `data`, else None."""
+        response = self.session.request("GET", f"api/records/{record_id}/files/name/{name}")
+        if response.status_code != 200:
+            return None
+        found: dict[str, Any] = response.json()
+        return found if found.get("checksum") == hashlib.md5(data).hexdigest() else None  # noqa: S324 - Kadi's checksum
 
     def iter_records(self, per_page: int = PER_PAGE, collection: int | None = None,
                      **filters: Any) -> Iterator[dict[str, Any]]:
