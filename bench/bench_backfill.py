@@ -19,9 +19,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from eln_msc_plugin.backfill.runner import run_backfill  # noqa: E402
-from tests.kadi_support import load_stack  # noqa: E402
-from tests.test_backfill_helpers import create_historical, new_type, options  # noqa: E402
+from eln_msc_plugin.backfill.runner import run_backfill
+from tests.kadi_support import load_stack
+from tests.test_backfill_helpers import create_historical, new_type, options
 
 
 def plain_writes(stack: Any, record_ids: list[int], workers: int) -> float:
@@ -75,7 +75,7 @@ def main() -> int:
         "backfill_write_requests_share": round(first["writes"] / first["seconds"] / ceiling, 3),
         "rerun_nothing_to_write": verify,
         "rerun_from_state": settled,
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     print(f"backfill:        {first['records_per_s']:8.1f} records/s ({first['requests']} requests, "
           f"{first['writes']} writes for {args.records} records)")

@@ -9,7 +9,13 @@ import pytest
 from eln_msc_plugin.backfill.runner import run_backfill
 from tests.fault_proxy import FaultProxy, Schedule
 from tests.kadi_support import Stack
-from tests.test_backfill_helpers import create_historical, new_type, options, service_revisions, verdicts
+from tests.test_backfill_helpers import (
+    create_historical,
+    new_type,
+    options,
+    service_revisions,
+    verdicts,
+)
 
 pytestmark = pytest.mark.kadi
 

@@ -81,7 +81,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def _meta(values: dict[str, Any]) -> dict[str, Any]:
-    return {"generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **values}
+    return {"generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **values}
 
 
 def _summary_line(summary: Summary, dry_run: bool) -> str:

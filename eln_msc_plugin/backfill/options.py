@@ -45,13 +45,13 @@ def parse_since(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"--since {text!r}: expected an ISO date such as 2024-01-31 or 2024-01-31T12:00") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def parse_time(text: str) -> dt.datetime:
     """A Kadi timestamp (`2026-01-02T03:04:05.123456+00:00`)."""
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass
