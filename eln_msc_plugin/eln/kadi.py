@@ -26,6 +26,16 @@ class KadiClient:
     def __repr__(self) -> str:
         return f"KadiClient({self.base_url!r}, token=***)"
 
+    def close(self) -> None:
+        """Close pooled connections (a server thread may otherwise wait on an idle keep-alive socket)."""
+        self.session.close()
+
+    def __enter__(self) -> "KadiClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def record_url(self, record_id: int) -> str:
         """Where a person views the record."""
         return f"{self.base_url}/records/{record_id}"

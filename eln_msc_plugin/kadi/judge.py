@@ -126,7 +126,7 @@ def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revis
     if revision_id is not None and newest["id"] != revision_id:
         return Outcome(record_id, "stale", revision_id=revision_id,
                        detail=f"revision {revision_id} is no longer the newest ({newest['id']} is)")
-    snapshot = client.revision(record_id, newest["id"]).get("data") or {}
+    snapshot = newest.get("data") or client.revision(record_id, newest["id"]).get("data") or {}
     files = batch_files(client, record_id)
     report = evaluate_record(client, engine, record_id, newest, snapshot, files)
     target = KadiTarget(client, record_id, int(newest["id"]), service_user_id, dry_run,

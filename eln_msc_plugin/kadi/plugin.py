@@ -9,6 +9,7 @@ ignored, so there is no loop.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from kadi.lib.plugins.core import get_plugin_config
 from kadi.plugins import hookimpl
 
 from eln_msc_plugin.eln.kadi import KadiClient
-from eln_msc_plugin.errors import ConfigError, ElnMscError
+from eln_msc_plugin.errors import ConfigError, ElnError, ElnMscError
 from eln_msc_plugin.kadi import annotation_only
 from eln_msc_plugin.kadi.judge import is_batch_file, judge_and_annotate
 from eln_msc_plugin.kadi.overview import render
@@ -30,6 +31,7 @@ from eln_msc_plugin.pipeline import Engine, build_engine
 
 NAME = "eln_msc"
 TASK = "eln_msc.judge_record"
+FINAL_STATUSES = (400, 404, 409, 410, 413, 422)
 log = logging.getLogger("eln_msc_plugin.kadi")
 
 
@@ -108,25 +110,42 @@ def judge_record_task(self: Any, record_id: int, revision_id: int | None = None,
     """Judge a record revision and annotate it; on a failure to reach Kadi, retry later with backoff."""
     try:
         config = settings()
-        client = KadiClient(config.kadi_url, config.token(), timeout=(5.0, config.timeout))
-        me = _me(client)
-        outcome = judge_and_annotate(client, engine_for(config), record_id, revision_id, service_user_id=me)
-    except (ElnMscError, ConfigError) as error:
-        retries = self.request.retries
-        config_delay = _delay()
-        if retries >= _max_retries():
-            log.error("eln-msc: record %s: giving up after %d retries: %s", record_id, retries, error)
+        token = config.token()
+        with KadiClient(config.kadi_url, token, timeout=(5.0, config.timeout)) as client:
+            me = _me(client, token.reveal())
+            outcome = judge_and_annotate(client, engine_for(config), record_id, revision_id, service_user_id=me)
+    except ElnError as error:
+        if error.status in FINAL_STATUSES:  # the record is gone or the request itself is wrong: retrying won't help
+            log.error("eln-msc: record %s: %s; not retried", record_id, error)
             return {"record_id": record_id, "status": "failed", "detail": str(error)}
-        delay = min(config_delay * (2 ** retries), 900)
-        log.error("eln-msc: record %s: %s; retrying in %.0f s (attempt %d)", record_id, error, delay, retries + 1)
-        raise self.retry(countdown=delay, max_retries=None) from None
+        return _retry(self, record_id, error)
+    except (ElnMscError, ConfigError) as error:
+        return _retry(self, record_id, error)
     log.info("eln-msc: record %s revision %s: %s (%s)", record_id, outcome.revision_id, outcome.verdict, outcome.status)
     return {"record_id": record_id, "revision_id": outcome.revision_id, "status": outcome.status,
             "verdict": outcome.verdict, "detail": outcome.detail}
 
 
-def _me(client: KadiClient) -> int:
-    return int(client.me()["id"])
+def _retry(self: Any, record_id: int, error: Exception) -> dict[str, Any]:
+    """Log why, and run the task again later with exponential backoff (up to max_retries)."""
+    retries = self.request.retries
+    if retries >= _max_retries():
+        log.error("eln-msc: record %s: giving up after %d retries: %s", record_id, retries, error)
+        return {"record_id": record_id, "status": "failed", "detail": str(error)}
+    delay = min(_delay() * (2 ** retries), 900)
+    log.error("eln-msc: record %s: %s; retrying in %.1f s (attempt %d)", record_id, error, delay, retries + 1)
+    raise self.retry(countdown=delay, max_retries=None) from None
+
+
+_ACCOUNTS: dict[str, int] = {}
+
+
+def _me(client: KadiClient, token: str) -> int:
+    """The service account's user id, asked once per token and worker process."""
+    key = hashlib.sha256(token.encode()).hexdigest()
+    if key not in _ACCOUNTS:
+        _ACCOUNTS[key] = int(client.me()["id"])
+    return _ACCOUNTS[key]
 
 
 def _delay() -> float:
