@@ -34,6 +34,20 @@ _TYPE_TESTS = {
 }
 
 
+def _matcher(pattern: re.Pattern[str]) -> Callable[[str, set[str]], bool]:
+    """`matches(text, seen)`: `pattern` is found in `text`; a matching text is remembered in `seen` (dates repeat)."""
+
+    def matches(text: str, seen: set[str]) -> bool:
+        if pattern.search(text) is None:
+            return False
+        if len(seen) >= 4096:  # bounded: a backfill sees many dates
+            seen.clear()
+        seen.add(text)
+        return True
+
+    return matches
+
+
 def schema_text(name: str = SCHEMA_FILE) -> bytes:
     """The bytes of a shipped schema file (found in the installed package as well as in a checkout)."""
     return resources.files("eln_msc_plugin.schemas").joinpath(name).read_bytes()
@@ -52,7 +66,8 @@ def exact_validator() -> jsonschema.Draft202012Validator:
 
 
 class _Compiler:
-    """Turns the subset of JSON Schema used by the v1 schema into one Python function per node."""
+    """Turns the subset of JSON Schema used by the v1 schema into Python: a function per object or array node
+    (a scalar member is tested inline, in its object's function) and one per node for `member_checks`."""
 
     def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
@@ -85,48 +100,73 @@ class _Compiler:
         self.lines += [f"def {name}(v, unk):"] + [f"    {line}" for line in body] + ["    return True", ""]
         return name
 
-    def body(self, node: dict[str, Any]) -> list[str]:
+    def invalid(self, node: dict[str, Any], v: str) -> str:
+        """An expression that is true when the value named `v` does not satisfy `node`."""
+        node = self.resolve(node)
+        if node.get("type") in ("object", "array") or not {"properties", "items", "required", "maxItems"}.isdisjoint(node):
+            return f"not {self.function(node)}({v}, unk)"
+        return " or ".join(self.failures(node, v)) or "False"
+
+    def failures(self, node: dict[str, Any], v: str) -> list[str]:
+        """Conditions of which any one makes `v` fail the scalar keywords of `node` (tested left to right)."""
         out: list[str] = []
         kind = node.get("type")
         if kind is not None:
-            out.append(f"if not {_TYPE_TESTS[kind].format(v='v')}: return False")
+            out.append(f"not {_TYPE_TESTS[kind].format(v=v)}")
         if "const" in node:
-            out.append(f"if type(v) is not type({self.const(node['const'])}) or v != {self.const(node['const'])}: return False")
+            out.append(f"type({v}) is not type({self.const(node['const'])}) or {v} != {self.const(node['const'])}")
         if "enum" in node:
             values = node["enum"]
             if not all(isinstance(x, str) for x in values):
                 raise ValueError("only string enums are supported")
-            out.append(f"if type(v) is not str or v not in {self.const(frozenset(values))}: return False")
-        numeric = "(type(v) is int or type(v) is float)"
+            out.append(f"type({v}) is not str or {v} not in {self.const(frozenset(values))}")
+        # after the type test a guard is implied: it is written only where the type does not imply it
+        numeric = "" if kind in ("number", "integer") else f"(type({v}) is int or type({v}) is float) and "
         for key, op in (("minimum", "<"), ("maximum", ">"), ("exclusiveMinimum", "<="), ("exclusiveMaximum", ">=")):
             if key in node:
-                out.append(f"if {numeric} and v {op} {node[key]!r}: return False")
+                out.append(f"{numeric}{v} {op} {node[key]!r}")
+        text = "" if kind == "string" else f"type({v}) is str and "
         if "minLength" in node:
-            out.append(f"if type(v) is str and len(v) < {node['minLength']}: return False")
+            out.append(f"{text}len({v}) < {node['minLength']}")
         if "maxLength" in node:
-            out.append(f"if type(v) is str and len(v) > {node['maxLength']}: return False")
+            out.append(f"{text}len({v}) > {node['maxLength']}")
         if "pattern" in node:
-            out.append(f"if type(v) is str and {self.const(re.compile(node['pattern']))}.search(v) is None: return False")
+            seen, matches = self.const(set()), self.const(_matcher(re.compile(node["pattern"])))
+            out.append(f"{text}{v} not in {seen} and not {matches}({v}, {seen})")
+        return [f"({condition})" for condition in out]
+
+    def body(self, node: dict[str, Any]) -> list[str]:
+        out = [f"if {condition}: return False" for condition in self.failures(node, "v")]
         if "maxItems" in node:
             out.append(f"if type(v) is list and len(v) > {node['maxItems']}: return False")
         if "items" in node:
-            item = self.function(node["items"])
-            out += ["if type(v) is list:", "    for x in v:", f"        if not {item}(x, unk): return False"]
+            out += ["if type(v) is list:", "    for x in v:", f"        if {self.invalid(node['items'], 'x')}: return False"]
         if "required" in node:
             out.append(f"if type(v) is dict and not {self.const(frozenset(node['required']))}.issubset(v): return False")
         if "properties" in node:
-            props = node["properties"]
-            out.append("if type(v) is dict:")
-            out.append(f"    if not {self.const(frozenset(props))}.issuperset(v): unk.append(v)")
-            for key, sub in props.items():
-                fn = self.function(sub)
-                out.append(f"    x = v.get({key!r}, MISSING)")
-                out.append(f"    if x is not MISSING and not {fn}(x, unk): return False")
+            out += self.members(node)
+        return out
+
+    def members(self, node: dict[str, Any]) -> list[str]:
+        """The members of an object: a required one is read directly (`required` was tested before)."""
+        guard = node.get("type") != "object"
+        out = ["if type(v) is dict:"] if guard else []
+        indent = "    " if guard else ""
+        props, required = node["properties"], set(node.get("required", ()))
+        out.append(f"{indent}if not {self.const(frozenset(props))}.issuperset(v): unk.append(v)")
+        for key, sub in props.items():
+            test = self.invalid(sub, "x")
+            if key in required:
+                out += [f"{indent}x = v[{key!r}]", f"{indent}if {test}: return False"]
+            else:
+                out += [f"{indent}if {key!r} in v:", f"{indent}    x = v[{key!r}]", f"{indent}    if {test}: return False"]
         return out
 
     def compile(self) -> Callable[[Any, list[Any]], bool]:
         entry = self.function(self.root)
-        namespace: dict[str, Any] = dict(self.consts, MISSING=object())
+        for sub in self.root.get("properties", {}).values():  # each member on its own, for `member_checks`
+            self.function(sub)
+        namespace: dict[str, Any] = dict(self.consts)
         exec(compile("\n".join(self.lines), "<compiled batch-record schema>", "exec"), namespace)  # noqa: S102
         self.namespace = namespace
         return namespace[entry]
@@ -187,17 +227,24 @@ def exact_errors(data: Any) -> Iterator[jsonschema.ValidationError]:
 def unknown_members(data: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
     """JSON Pointers of members the schema does not define (kept, and ignored by the rules)."""
     root = load_schema()
-    node = schema if schema is not None else root
+    found: list[str] = []
+    _collect_unknown(root, data, schema if schema is not None else root, path, found)
+    return iter(found)
+
+
+def _collect_unknown(root: dict[str, Any], data: Any, node: dict[str, Any], path: str, found: list[str]) -> None:
     while "$ref" in node:
         node = root["$defs"][node["$ref"].split("/")[-1]]
     if isinstance(data, dict) and "properties" in node:
         props = node["properties"]
         for key, value in data.items():
-            sub = path + pointer([key])
-            if key not in props:
-                yield sub
-            else:
-                yield from unknown_members(value, props[key], sub)
+            sub = props.get(key)
+            if sub is None and key not in props:
+                found.append(path + pointer([key]))
+            elif isinstance(value, (dict, list)):  # a scalar has no members
+                _collect_unknown(root, value, sub, path + pointer([key]), found)
     elif isinstance(data, list) and "items" in node:
+        items = node["items"]
         for i, value in enumerate(data):
-            yield from unknown_members(value, node["items"], f"{path}/{i}")
+            if isinstance(value, (dict, list)):
+                _collect_unknown(root, value, items, f"{path}/{i}", found)
