@@ -227,9 +227,51 @@ def exact_errors(data: Any) -> Iterator[jsonschema.ValidationError]:
 def unknown_members(data: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
     """JSON Pointers of members the schema does not define (kept, and ignored by the rules)."""
     root = load_schema()
+    if schema is None and not _has_unknown(data, _shape()):
+        return iter(())  # the common case, told by a set test per object
     found: list[str] = []
     _collect_unknown(root, data, schema if schema is not None else root, path, found)
     return iter(found)
+
+
+# Per object node: its member names and its members that hold objects or arrays; per array node: its items.
+_Shape = tuple[frozenset[str] | None, tuple[tuple[str, "_Shape"], ...], "_Shape | None"]
+
+
+@cache
+def _shape() -> _Shape:
+    """The shape of the whole schema, for `_has_unknown`."""
+    root = load_schema()
+    return _shape_of(root, root)
+
+
+def _shape_of(root: dict[str, Any], node: dict[str, Any]) -> _Shape:
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].split("/")[-1]]
+    props = node.get("properties")
+    children = ((key, _shape_of(root, sub)) for key, sub in (props or {}).items())
+    structured = tuple((key, shape) for key, shape in children if shape[0] is not None or shape[2] is not None)
+    items = _shape_of(root, node["items"]) if "items" in node else None
+    if items is not None and items[0] is None and items[2] is None:
+        items = None  # items without members (strings): nothing unknown below
+    return (frozenset(props) if props is not None else None), structured, items
+
+
+def _has_unknown(data: Any, shape: _Shape) -> bool:
+    """Whether `unknown_members` can find anything in `data` (False means it finds nothing)."""
+    props, structured, items = shape
+    if isinstance(data, dict) and props is not None:
+        if not props.issuperset(data):
+            return True
+        for key, child in structured:
+            value = data.get(key)
+            if value is not None and _has_unknown(value, child):
+                return True
+    elif isinstance(data, list) and items is not None:
+        for value in data:
+            if _has_unknown(value, items):
+                return True
+    return False
 
 
 def _collect_unknown(root: dict[str, Any], data: Any, node: dict[str, Any], path: str, found: list[str]) -> None:
