@@ -18,6 +18,7 @@ from eln_msc_plugin.model import Document, Finding, Report, verdict_of
 from eln_msc_plugin.pipeline import Engine
 
 _RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
+RECENT = 10  # revisions read per page: the newest ones are nearly always enough
 
 
 @dataclass
@@ -32,6 +33,7 @@ class KadiTarget:
     record_url: str = ""
     before_write: Any = None  # called just before the PATCH (lets a test make a concurrent edit)
     files_judged: str = ""
+    existing_files: set[str] = field(default_factory=set)  # names of every file attached when judged
 
 
 @dataclass
@@ -58,14 +60,16 @@ def is_annotation_revision(revision: dict[str, Any]) -> bool:
     return annotation_only(diff, revision.get("data") or {}, diff)
 
 
-def newest_revision(client: KadiClient, record_id: int) -> dict[str, Any] | None:
+def newest_revision(client: KadiClient, record_id: int,
+                    first_page: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """The newest revision that is more than an annotation write: the one a verdict must judge."""
-    for page in range(1, 51):
-        items = client.revisions(record_id, per_page=50, page=page)
+    for page in range(1, 101):
+        items = first_page if page == 1 and first_page is not None else client.revisions(
+            record_id, per_page=RECENT, page=page)
         for revision in items:
             if not is_annotation_revision(revision):
                 return revision
-        if len(items) < 50:
+        if len(items) < RECENT:
             return None
     return None
 
@@ -83,9 +87,9 @@ def evaluate_record(client: KadiClient, engine: Engine, record_id: int, revision
     return combine(reports, engine, str(snapshot.get("identifier") or record_id), str(revision["id"]))
 
 
-def batch_files(client: KadiClient, record_id: int) -> list[dict[str, Any]]:
-    """The record's attached batch-record files (not the plugin's own reports), by name."""
-    files = [f for f in client.files(record_id) if is_batch_file(str(f.get("name", "")))]
+def batch_files(attached: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The attached batch-record files (not the plugin's own reports), by name."""
+    files = [f for f in attached if is_batch_file(str(f.get("name", "")))]
     return sorted(files, key=lambda f: str(f["name"]))
 
 
@@ -120,17 +124,19 @@ def combine(reports: list[Report], engine: Engine, record_id: str, revision: str
 def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revision_id: int | None = None, *,
                        service_user_id: int | None = None, dry_run: bool = False, before_write: Any = None) -> Outcome:
     """Judge the newest (non-annotation) revision of a record (or stop when `revision_id` is no longer it) and annotate."""
-    newest = newest_revision(client, record_id)
+    recent = client.revisions(record_id, per_page=RECENT)
+    newest = newest_revision(client, record_id, recent)
     if newest is None:
         return Outcome(record_id, "skipped", detail="the record has no revision to judge")
     if revision_id is not None and newest["id"] != revision_id:
         return Outcome(record_id, "stale", revision_id=revision_id,
                        detail=f"revision {revision_id} is no longer the newest ({newest['id']} is)")
     snapshot = newest.get("data") or client.revision(record_id, newest["id"]).get("data") or {}
-    files = batch_files(client, record_id)
+    attached = client.files(record_id)
+    files = batch_files(attached)
     report = evaluate_record(client, engine, record_id, newest, snapshot, files)
-    target = KadiTarget(client, record_id, int(newest["id"]), service_user_id, dry_run,
-                        client.record_url(record_id), before_write, files_fingerprint(files))
+    target = KadiTarget(client, record_id, int(newest["id"]), service_user_id, dry_run, client.record_url(record_id),
+                        before_write, files_fingerprint(files), {str(f.get("name")) for f in attached})
     outcome = engine.pm.hook.eln_msc_post_annotation(target=target, report=report, ruleset=engine.ruleset)
     if outcome is None:
         return Outcome(record_id, "skipped", report.verdict, int(newest["id"]), report, detail="no annotation sink")

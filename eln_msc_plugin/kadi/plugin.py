@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from eln_msc_plugin.pipeline import Engine, build_engine
 NAME = "eln_msc"
 TASK = "eln_msc.judge_record"
 FINAL_STATUSES = (400, 404, 409, 410, 413, 422)
+LOCK_SECONDS = 120
 log = logging.getLogger("eln_msc_plugin.kadi")
 
 
@@ -111,7 +114,7 @@ def judge_record_task(self: Any, record_id: int, revision_id: int | None = None,
     try:
         config = settings()
         token = config.token()
-        with KadiClient(config.kadi_url, token, timeout=(5.0, config.timeout)) as client:
+        with record_lock(record_id), KadiClient(config.kadi_url, token, timeout=(5.0, config.timeout)) as client:
             me = _me(client, token.reveal())
             outcome = judge_and_annotate(client, engine_for(config), record_id, revision_id, service_user_id=me)
     except ElnError as error:
@@ -135,6 +138,32 @@ def _retry(self: Any, record_id: int, error: Exception) -> dict[str, Any]:
     delay = min(_delay() * (2 ** retries), 900)
     log.error("eln-msc: record %s: %s; retrying in %.1f s (attempt %d)", record_id, error, delay, retries + 1)
     raise self.retry(countdown=delay, max_retries=None) from None
+
+
+@contextmanager
+def record_lock(record_id: int) -> Iterator[None]:
+    """One check of a record at a time across all workers (a Redis lock on Kadi's Celery broker).
+
+    Two checks of one record writing at once could each put back what the other wrote; with the lock,
+    only a person's save can land between a check's read and its write, and the sink handles that.
+    """
+    import redis
+
+    client = redis.Redis.from_url(current_app.config["CELERY_BROKER_URL"])
+    lock = client.lock(f"eln_msc:record:{record_id}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as error:
+        raise ElnError(f"cannot take the record lock: {type(error).__name__}", retryable=True) from None
+    if not acquired:
+        raise ElnError(f"record {record_id} is being checked by another worker for too long", retryable=True)
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except redis.RedisError:
+            pass  # expired: the next check takes it anew
 
 
 _ACCOUNTS: dict[str, int] = {}

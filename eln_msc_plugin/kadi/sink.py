@@ -15,7 +15,7 @@ from eln_msc_plugin import __version__
 from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.kadi import ANNOTATION_KEY, REPORT_PREFIX, VERDICT_TAGS
-from eln_msc_plugin.kadi.judge import KadiTarget, Outcome, is_annotation_revision, newest_revision, utcnow
+from eln_msc_plugin.kadi.judge import RECENT, KadiTarget, Outcome, newest_revision, utcnow
 from eln_msc_plugin.model import Report
 from eln_msc_plugin.rules import RuleSet
 
@@ -92,23 +92,25 @@ def report_document(report: Report, ruleset: RuleSet, revision_id: int, evaluate
 
 
 def _unchanged(current: dict[str, Any], report: Report, ruleset: RuleSet, target: KadiTarget, tags: list[str]) -> bool:
+    """The annotation in place already says this, about this revision and these files, with these rules."""
     return (current.get("judged_revision") == target.revision_id and current.get("ruleset_sha256") == ruleset.sha256
+            and report_name(target.revision_id) in target.existing_files
             and (current.get("files_judged") or "") == target.files_judged
             and current.get("verdict") == report.verdict and f"qc-{report.verdict}" in tags
             and current.get("engine") == f"eln-msc-plugin {__version__}")
 
 
 def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
+    """Write the annotation: read the newest state, write at once, then check nobody's save was lost."""
     client, record_id, revision_id = target.client, target.record_id, target.revision_id
     writes = 0
-    for attempt in range(MAX_TRIES):
-        if attempt:
-            newest = newest_revision(client, record_id)
-            if newest is not None and newest["id"] != revision_id:
-                return Outcome(record_id, "stale", report.verdict, revision_id, writes=writes,
-                               detail=f"a concurrent save made revision {newest['id']}; it is judged on its own")
-        record = client.record(record_id)
-        extras, tags = list(record.get("extras") or []), list(record.get("tags") or [])
+    for _ in range(MAX_TRIES):
+        recent = client.revisions(record_id, per_page=RECENT)
+        newest = newest_revision(client, record_id, recent)
+        if newest is not None and newest["id"] != revision_id:
+            return Outcome(record_id, "stale", report.verdict, revision_id, writes=writes,
+                           detail=f"revision {newest['id']} was saved since; it is judged on its own")
+        extras, tags = _state(target, recent)
         current = annotation_of(extras)
         judged = current.get("judged_revision")
         if isinstance(judged, int) and judged > revision_id:
@@ -117,30 +119,33 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
         if _unchanged(current, report, ruleset, target, tags):
             return Outcome(record_id, "unchanged", report.verdict, revision_id, writes=writes)
         evaluated_at = utcnow()
+        previous = current or _previous_annotation(target, recent)
         new_extras = [e for e in extras if e.get("key") != ANNOTATION_KEY]
-        new_extras.append(annotation_extra(report, ruleset, target, current, evaluated_at))
+        new_extras.append(annotation_extra(report, ruleset, target, previous, evaluated_at))
         new_tags = [t for t in tags if t not in VERDICT_TAGS] + [f"qc-{report.verdict}"]
         if target.dry_run:
             return Outcome(record_id, "dry-run", report.verdict, revision_id,
                            would_write={"tags": new_tags, ANNOTATION_KEY: new_extras[-1], "file": report_name(revision_id)})
-        recent = client.revisions(record_id, per_page=10)
-        base_id = recent[0]["id"] if recent else None
-        if not current:
-            current = _previous_annotation(target, recent)
-            new_extras[-1] = annotation_extra(report, ruleset, target, current, evaluated_at)
-        document = report_document(report, ruleset, revision_id, evaluated_at, target.record_url)
-        client.upload(record_id, report_name(revision_id), document)
         if target.before_write is not None:
             target.before_write()
         client.patch_record(record_id, {"extras": new_extras, "tags": new_tags})
-        writes += 2
-        overwritten = _overtaken(target, base_id, evaluated_at)
+        document = report_document(report, ruleset, revision_id, evaluated_at, target.record_url)
+        client.upload(record_id, report_name(revision_id), document)
+        writes += 3  # the PATCH, and the upload's two requests
+        overwritten = _overtaken(target, recent[0]["id"] if recent else None, evaluated_at)
         if overwritten is None:
             return Outcome(record_id, "annotated", report.verdict, revision_id, writes=writes)
         _restore(target, overwritten)
         writes += 1
     raise ElnError(f"record {record_id}: could not write the annotation without clobbering concurrent edits "
                    f"after {MAX_TRIES} tries", retryable=True)
+
+
+def _state(target: KadiTarget, recent: list[dict[str, Any]]) -> tuple[list[Any], list[str]]:
+    """The record's extras and tags now: the newest revision's snapshot is the current state."""
+    state = (recent[0].get("data") if recent else None) or target.client.record(target.record_id)
+    tags = [t.get("name") if isinstance(t, dict) else t for t in state.get("tags") or []]
+    return list(state.get("extras") or []), [str(t) for t in tags]
 
 
 def _previous_annotation(target: KadiTarget, recent: list[dict[str, Any]]) -> dict[str, Any]:
@@ -155,9 +160,9 @@ def _previous_annotation(target: KadiTarget, recent: list[dict[str, Any]]) -> di
 def _overtaken(target: KadiTarget, base_id: int | None, evaluated_at: str) -> dict[str, Any] | None:
     """The state our PATCH overwrote, when someone else wrote between our read and our write, else None.
 
-    Between the revision we read (`base_id`) and ours, a content change (a scientist's save) or an
-    annotation of a newer revision (another task) means our write lost something: return the revision
-    just before ours, whose extras and tags must be put back.
+    Between the revision we read (`base_id`) and ours, a save by a person, or an annotation of a newer
+    revision (another run), means our write lost something: return that revision, whose extras and tags
+    must be put back. (On-save checks of one record never write at the same time: see the Kadi plugin.)
     """
     revisions = target.client.revisions(target.record_id, per_page=20)
     ours = next((i for i, r in enumerate(revisions) if _is_ours(r, target, evaluated_at)), None)
@@ -168,10 +173,13 @@ def _overtaken(target: KadiTarget, base_id: int | None, evaluated_at: str) -> di
         if revision["id"] == base_id:
             break
         between.append(revision)
+    by_people = [r for r in between if (r.get("user") or {}).get("id") != target.service_user_id]
+    if by_people:
+        return by_people[0]  # the newest save by a person: its content must not be lost
     for revision in between:
         judged = annotation_of((revision.get("data") or {}).get("extras") or []).get("judged_revision")
-        if not is_annotation_revision(revision) or (isinstance(judged, int) and judged > target.revision_id):
-            return between[0]
+        if isinstance(judged, int) and judged > target.revision_id:
+            return revision  # an annotation of a newer revision (another run): keep it
     return None
 
 
