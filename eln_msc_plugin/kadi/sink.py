@@ -94,7 +94,6 @@ def report_document(report: Report, ruleset: RuleSet, revision_id: int, evaluate
 def _unchanged(current: dict[str, Any], report: Report, ruleset: RuleSet, target: KadiTarget, tags: list[str]) -> bool:
     """The annotation in place already says this, about this revision and these files, with these rules."""
     return (current.get("judged_revision") == target.revision_id and current.get("ruleset_sha256") == ruleset.sha256
-            and report_name(target.revision_id) in target.existing_files
             and (current.get("files_judged") or "") == target.files_judged
             and current.get("verdict") == report.verdict and f"qc-{report.verdict}" in tags
             and current.get("engine") == f"eln-msc-plugin {__version__}")
@@ -117,7 +116,14 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
             return Outcome(record_id, "stale", report.verdict, revision_id, writes=writes,
                            detail=f"an annotation of the newer revision {judged} is already there")
         if _unchanged(current, report, ruleset, target, tags):
-            return Outcome(record_id, "unchanged", report.verdict, revision_id, writes=writes)
+            if report_name(revision_id) in target.existing_files:
+                return Outcome(record_id, "unchanged", report.verdict, revision_id, writes=writes)
+            # The annotation landed but its report file did not (a lost answer, a crash): attach it only.
+            document = report_document(report, ruleset, revision_id, str(current.get("evaluated_at")), target.record_url)
+            if not target.dry_run:
+                client.upload(record_id, report_name(revision_id), document)
+            return Outcome(record_id, "annotated", report.verdict, revision_id, writes=writes + 2,
+                           detail="the report file was attached to the existing annotation")
         evaluated_at = utcnow()
         previous = current or _previous_annotation(target, recent)
         new_extras = [e for e in extras if e.get("key") != ANNOTATION_KEY]
