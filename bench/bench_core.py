@@ -28,11 +28,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lxml import etree
+from lxml import etree  # noqa: E402 - after the path is set
 
-from eln_msc_plugin.pipeline import Engine, iter_reports
-from tests.records import record
-from tests.xmlgen import many_to_xml
+from eln_msc_plugin.pipeline import Engine, iter_reports  # noqa: E402 - after the path is set
+from tests.records import record  # noqa: E402 - after the path is set
+from tests.xmlgen import many_to_xml  # noqa: E402 - after the path is set
 
 OUT = ROOT / "bench" / "out"
 

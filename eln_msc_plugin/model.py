@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, Union
+from typing import IO, Any, Literal
 
 Severity = Literal["fail", "warn", "info"]
 Verdict = Literal["pass", "warn", "fail", "error"]
@@ -139,7 +139,7 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
 
 HEAD_SIZE = 4096
 
-Payload = Union[bytes, str, IO[bytes], dict, list]
+Payload = bytes | str | IO[bytes] | dict | list
 
 
 @dataclass
@@ -156,7 +156,7 @@ class Document:
     head: bytes = b""
 
     @classmethod
-    def from_payload(cls, payload: Any, media_type: str | None, source: str) -> "Document":
+    def from_payload(cls, payload: Any, media_type: str | None, source: str) -> Document:
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         if isinstance(payload, (bytes, bytearray, memoryview)):

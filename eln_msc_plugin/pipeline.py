@@ -12,7 +12,7 @@ import pluggy
 
 from eln_msc_plugin.model import BatchRecord, Document, Finding, Report, Unreadable, sort_findings, verdict_of
 from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
-from eln_msc_plugin.rules import USES, RuleContext, RuleSet
+from eln_msc_plugin.rules import USES, Check, RuleContext, RuleSet
 
 
 class Engine:
@@ -21,8 +21,12 @@ class Engine:
     def __init__(self, pm: pluggy.PluginManager | None = None, ruleset: RuleSet | None = None) -> None:
         self.pm = pm if pm is not None else get_plugin_manager()
         self.ruleset = ruleset if ruleset is not None else default_ruleset(self.pm)
-        self._plan = [(r, self.ruleset.thresholds.get(r.id, {})) for r in self.ruleset.rules
-                      if r.id not in self.ruleset.disabled]
+        rules = [r for r in self.ruleset.rules if r.id not in self.ruleset.disabled]
+        # per intended use, the rules that apply with their thresholds (looked up once, not per record)
+        self._plans: dict[str, list[tuple[str, Check, dict[str, Any]]]] = {
+            use: [(r.id, r.check, t) for r in rules
+                  if (t := self.ruleset.thresholds.get(r.id, {}).get(use)) is not None]
+            for use in USES}
         self._adjust = self.pm.hook.eln_msc_adjust_findings
         self._observe = self.pm.hook.eln_msc_report_finished
 
@@ -38,18 +42,21 @@ class Engine:
         """Run every rule in force on one record and take the verdict."""
         data = record.data
         use = data.get("intended_use") if type(data) is dict else None
-        ctx = RuleContext(record, use if use in USES else "production", self.ruleset)
+        if use not in USES:
+            use = "production"
+        ctx = RuleContext(record, use, self.ruleset)
         findings = list(record.read_findings)
-        for rule, thresholds in self._plan:
-            ctx.t = thresholds.get(ctx.use)  # type: ignore[assignment]
-            if ctx.t is None:
-                continue
-            ctx.rule_id = rule.id
+        for rule_id, check, thresholds in self._plans[use]:
+            ctx.t = thresholds
+            ctx.rule_id = rule_id
             try:
-                findings.extend(rule.check(ctx))
-            except Exception as error:  # noqa: BLE001 - a rule must not end the run
+                found = check(ctx)
+                if found:  # most rules find nothing and return an empty sequence
+                    findings.extend(found)
+            except Exception as error:  # a rule must not end the run
                 if not any(f.rule == "schema" and f.severity == "fail" for f in findings):
-                    findings.append(ctx.finding("fail", "", f"rule {rule.id} could not run: {type(error).__name__}: {error}"))
+                    message = f"rule {rule_id} could not run: {type(error).__name__}: {error}"
+                    findings.append(ctx.finding("fail", "", message))
         if findings and self._adjust.get_hookimpls():
             self._adjust(record=record, findings=findings, ruleset=self.ruleset)
         return self._report(record.source, record.index, record.record_id, record.revision,

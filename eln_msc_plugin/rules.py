@@ -159,7 +159,7 @@ class RuleContext:
         """A finding of the rule that is running, located at `path` (a JSON Pointer)."""
         return Finding(self.rule_id, severity, path, message, observed, expected, self.record.line_of(path))
 
-    def shared(self, key: str, compute: Callable[["RuleContext"], Any]) -> Any:
+    def shared(self, key: str, compute: Callable[[RuleContext], Any]) -> Any:
         """A value computed once per record and shared between rules (for example the PD per passage)."""
         try:
             return self.cache[key]

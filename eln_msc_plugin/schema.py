@@ -23,6 +23,8 @@ SUPPORTED = {
     "type", "properties", "required", "items", "enum", "const", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "maxItems", "pattern", "$ref",
 }
+# Keywords that make a node an object or array: it gets a function of its own rather than an inline test.
+_STRUCTURE = frozenset({"properties", "items", "required", "maxItems"})
 ANNOTATIONS = {"$schema", "$id", "title", "description", "$defs", "$comment"}
 _TYPE_TESTS = {
     "object": "type({v}) is dict",
@@ -103,7 +105,7 @@ class _Compiler:
     def invalid(self, node: dict[str, Any], v: str) -> str:
         """An expression that is true when the value named `v` does not satisfy `node`."""
         node = self.resolve(node)
-        if node.get("type") in ("object", "array") or not {"properties", "items", "required", "maxItems"}.isdisjoint(node):
+        if node.get("type") in ("object", "array") or not _STRUCTURE.isdisjoint(node):
             return f"not {self.function(node)}({v}, unk)"
         return " or ".join(self.failures(node, v)) or "False"
 
@@ -140,9 +142,11 @@ class _Compiler:
         if "maxItems" in node:
             out.append(f"if type(v) is list and len(v) > {node['maxItems']}: return False")
         if "items" in node:
-            out += ["if type(v) is list:", "    for x in v:", f"        if {self.invalid(node['items'], 'x')}: return False"]
+            test = self.invalid(node["items"], "x")
+            out += ["if type(v) is list:", "    for x in v:", f"        if {test}: return False"]
         if "required" in node:
-            out.append(f"if type(v) is dict and not {self.const(frozenset(node['required']))}.issubset(v): return False")
+            required = self.const(frozenset(node["required"]))
+            out.append(f"if type(v) is dict and not {required}.issubset(v): return False")
         if "properties" in node:
             out += self.members(node)
         return out
@@ -159,7 +163,8 @@ class _Compiler:
             if key in required:
                 out += [f"{indent}x = v[{key!r}]", f"{indent}if {test}: return False"]
             else:
-                out += [f"{indent}if {key!r} in v:", f"{indent}    x = v[{key!r}]", f"{indent}    if {test}: return False"]
+                out += [f"{indent}if {key!r} in v:", f"{indent}    x = v[{key!r}]",
+                        f"{indent}    if {test}: return False"]
         return out
 
     def compile(self) -> Callable[[Any, list[Any]], bool]:
@@ -167,7 +172,7 @@ class _Compiler:
         for sub in self.root.get("properties", {}).values():  # each member on its own, for `member_checks`
             self.function(sub)
         namespace: dict[str, Any] = dict(self.consts)
-        exec(compile("\n".join(self.lines), "<compiled batch-record schema>", "exec"), namespace)  # noqa: S102
+        exec(compile("\n".join(self.lines), "<compiled batch-record schema>", "exec"), namespace)
         self.namespace = namespace
         return namespace[entry]
 

@@ -93,7 +93,8 @@ def normalise_counts(record: BatchRecord) -> None:
                 path = f"/passages/{i}/{key}"
                 cells = count_in_cells(count.get("value"), count.get("unit"))
                 if cells is None:
-                    record.read_findings.append(unit_finding(path, count.get("unit"), count.get("value"), record.line_of(path)))
+                    finding = unit_finding(path, count.get("unit"), count.get("value"), record.line_of(path))
+                    record.read_findings.append(finding)
                     continue
                 passage[key] = cells
                 record.units[path] = str(count.get("unit"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import cache
+from operator import attrgetter
 from typing import IO, Any
 
 from lxml import etree
@@ -44,6 +46,8 @@ def _local(tag: Any) -> str | None:
 
 
 _LOCAL: dict[str, str | None] = {}
+_TAG = attrgetter("tag")
+_ALL_STR = {str}.issuperset  # every child is an element (not an entity reference), tested in C
 
 
 def _scalar(text: str, kind: str | None) -> Any:
@@ -64,27 +68,52 @@ def _scalar(text: str, kind: str | None) -> Any:
     return text
 
 
+class _Plan:
+    """A schema node resolved once: its type, the plans of its members and of its items."""
+
+    __slots__ = ("items", "kind", "leaf", "props")
+
+    def __init__(self) -> None:
+        self.kind: str | None = None
+        self.leaf = True  # neither an object nor an array: an element without children is a value
+        self.props: dict[str, _Plan] = {}
+        self.items: _Plan | None = None
+
+
+@cache
+def _root_plan() -> _Plan:
+    root = schema.load_schema()
+    plans: dict[int, _Plan] = {}
+
+    def plan(node: dict[str, Any]) -> _Plan:
+        while "$ref" in node:
+            node = root["$defs"][node["$ref"].split("/")[-1]]
+        if id(node) in plans:
+            return plans[id(node)]
+        made = plans[id(node)] = _Plan()
+        made.kind = node.get("type") if node else None
+        made.leaf = made.kind != "array" and made.kind != "object"
+        made.props = {key: plan(sub) for key, sub in node.get("properties", {}).items()}
+        made.items = plan(node["items"]) if node and "items" in node else None
+        return made
+
+    return plan(root)
+
+
 class _Converter:
     """Builds the canonical dict of one `batch_record` element, with a line for every JSON Pointer."""
 
     def __init__(self, record: BatchRecord) -> None:
         self.record = record
-        self.root = schema.load_schema()
         self.lines: dict[str, int] = {}
 
-    def node(self, sub: dict[str, Any] | None) -> dict[str, Any] | None:
-        while sub is not None and "$ref" in sub:
-            sub = self.root["$defs"][sub["$ref"].split("/")[-1]]
-        return sub
-
-    def convert(self, elem: Any, sub: dict[str, Any] | None, path: str) -> Any:
+    def convert(self, elem: Any, plan: _Plan | None, path: str) -> Any:
         self.lines[path] = elem.sourceline
-        sub = self.node(sub)
-        kind = sub.get("type") if sub else None
+        kind = plan.kind if plan is not None else None
         if kind != "array" and kind != "object" and len(elem) == 0:
-            return self.value(elem, kind, path)  # a leaf: most elements, so the short way
+            return self.value(elem, kind, path, path.rpartition("/")[2])  # a leaf: most elements, the short way
         children = list(elem)  # comments and processing instructions are removed while parsing
-        if any(type(c.tag) is not str for c in children):
+        if not _ALL_STR(map(type, map(_TAG, children))):
             if any(isinstance(c, etree._Entity) for c in children):
                 self.problem(path, "entity references are not accepted in a batch record", elem.sourceline)
                 return None
@@ -93,31 +122,33 @@ class _Converter:
         if kind in ("array", "object") and (elem.text or "").strip():
             self.problem(path, f"<{name}> holds text where the format has elements", elem.sourceline)
             return (elem.text or "").strip()
-        if kind == "array" or (sub is None and children and len({c.tag for c in children}) == 1 and len(children) > 1):
-            return self.items(children, sub, path)
-        if kind == "object" or (sub is None and children):
-            return self.members(elem, children, sub, path)
+        if kind == "array" or (plan is None and children and len({c.tag for c in children}) == 1 and len(children) > 1):
+            return self.items(children, plan, path)
+        if kind == "object" or (plan is None and children):
+            return self.members(elem, children, plan, path)
         if children:
             self.problem(path, f"<{name}> holds elements where the format has a value", elem.sourceline)
             return None
-        return self.value(elem, kind, path)
+        return self.value(elem, kind, path, name)
 
-    def value(self, elem: Any, kind: str | None, path: str) -> Any:
-        """The typed value of a leaf element; a count with a unit in cells."""
+    def value(self, elem: Any, kind: str | None, path: str, name: str) -> Any:
+        """The typed value of leaf element `name`; a count with a unit in cells."""
         text = (elem.text or "").strip()
-        unit = elem.get("unit")
-        if unit is not None and path.rpartition("/")[2] in common.COUNT_FIELDS:
-            cells = common.count_in_cells(text, unit)
-            if cells is None:
-                self.record.read_findings.append(common.unit_finding(path, unit, text, elem.sourceline))
-                return text
-            self.record.units[path] = unit
-            return cells
-        return _scalar(text, kind)
+        if name in common.COUNT_FIELDS:
+            unit = elem.get("unit")
+            if unit is not None:
+                cells = common.count_in_cells(text, unit)
+                if cells is None:
+                    self.record.read_findings.append(common.unit_finding(path, unit, text, elem.sourceline))
+                    return text
+                self.record.units[path] = unit
+                return cells
+        return text if kind is None or kind == "string" else _scalar(text, kind)
 
-    def items(self, children: list[Any], sub: dict[str, Any] | None, path: str) -> list[Any]:
+    def items(self, children: list[Any], plan: _Plan | None, path: str) -> list[Any]:
         """An array: one element per item, each named as the spec says (`passages/passage`, ...)."""
         expected = ITEM.get(path.rpartition("/")[2])
+        item = plan.items if plan is not None else None
         out: list[Any] = []
         for child in children:
             name = _local(child.tag)
@@ -125,14 +156,16 @@ class _Converter:
                 self.problem(f"{path}/{len(out)}", f"element {child.tag!r} in <{path.rpartition('/')[2]}>: "
                              f"expected <{expected or 'item'}> in namespace {NAMESPACE!r}", child.sourceline)
                 continue
-            out.append(self.convert(child, sub.get("items") if sub else None, f"{path}/{len(out)}"))
+            out.append(self.convert(child, item, f"{path}/{len(out)}"))
         return out
 
-    def members(self, elem: Any, children: list[Any], sub: dict[str, Any] | None, path: str) -> dict[str, Any]:
-        props = (sub or {}).get("properties", {})
+    def members(self, elem: Any, children: list[Any], plan: _Plan | None, path: str) -> dict[str, Any]:
+        props = plan.props if plan is not None else {}
         obj: dict[str, Any] = {}
+        lines = self.lines
         for child in children:
-            name = _local(child.tag)
+            tag = child.tag
+            name = _LOCAL[tag] if tag in _LOCAL else _local(tag)
             if name is None:
                 self.problem(path, f"element {child.tag!r} is not in the batch-record namespace", child.sourceline)
                 continue
@@ -140,7 +173,13 @@ class _Converter:
                 self.problem(f"{path}/{name}", f"element <{name}> appears twice (which value is meant is ambiguous)",
                              child.sourceline)
                 continue
-            obj[name] = self.convert(child, props.get(name), f"{path}/{name}")
+            sub = props.get(name)
+            where = f"{path}/{name}"
+            if sub is not None and sub.leaf and len(child) == 0:  # what `convert` does for a leaf, inline
+                lines[where] = child.sourceline
+                obj[name] = self.value(child, sub.kind, where, name)
+            else:
+                obj[name] = self.convert(child, sub, where)
         return obj
 
     def problem(self, path: str, message: str, line: int | None) -> None:
@@ -150,7 +189,7 @@ class _Converter:
 def _to_record(document: Document, elem: Any, index: int) -> BatchRecord | Unreadable:
     record = BatchRecord({}, document.source, index, XML, line=elem.sourceline)
     converter = _Converter(record)
-    data = converter.members(elem, list(elem), converter.root, "")
+    data = converter.members(elem, list(elem), _root_plan(), "")
     converter.lines[""] = elem.sourceline
     record.lines = converter.lines
     data = {"format": common.FORMAT, "format_version": elem.get("format_version"), **data}
