@@ -180,3 +180,12 @@ def test_token_sources(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_base_url_must_be_http() -> None:
     with pytest.raises(ConfigError, match="http"):
         ElnSession("ftp://example.org", None)
+
+
+def test_kadi_client_is_an_eln_adapter() -> None:
+    from eln_msc_plugin.eln.base import ElnClient
+
+    client = KadiClient("http://127.0.0.1:1", Token(SECRET))
+    assert isinstance(client, ElnClient)
+    assert client.record_url(12) == "http://127.0.0.1:1/records/12"
+    client.close()
