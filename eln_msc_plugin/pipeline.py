@@ -36,7 +36,7 @@ class Engine:
             finding = Finding("read", "fail", "", "the document is neither batch-record JSON nor XML "
                               f"(media type {document.media_type or 'unknown'}, first bytes {document.head[:16]!r})")
             return iter([Unreadable(document.source, 0, [finding])])
-        return items  # type: ignore[no-any-return]
+        return items  # type: ignore[no-any-return,unused-ignore]
 
     def evaluate(self, record: BatchRecord) -> Report:
         """Run every rule in force on one record and take the verdict."""

@@ -76,6 +76,7 @@ class _Compiler:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
         self.names: dict[int, str] = {}
+        self.patterns: dict[str, tuple[str, str]] = {}
 
     def const(self, value: Any) -> str:
         name = f"C{len(self.consts)}"
@@ -133,7 +134,9 @@ class _Compiler:
         if "maxLength" in node:
             out.append(f"{text}len({v}) > {node['maxLength']}")
         if "pattern" in node:
-            seen, matches = self.const(set()), self.const(_matcher(re.compile(node["pattern"])))
+            if node["pattern"] not in self.patterns:  # one memory of matching texts per pattern
+                self.patterns[node["pattern"]] = self.const(set()), self.const(_matcher(re.compile(node["pattern"])))
+            seen, matches = self.patterns[node["pattern"]]
             out.append(f"{text}{v} not in {seen} and not {matches}({v}, {seen})")
         return [f"({condition})" for condition in out]
 

@@ -46,6 +46,7 @@ def _local(tag: Any) -> str | None:
 
 
 _LOCAL: dict[str, str | None] = {}
+_COUNTS = frozenset(common.COUNT_FIELDS)
 _TAG = attrgetter("tag")
 _ALL_STR = {str}.issuperset  # every child is an element (not an entity reference), tested in C
 
@@ -134,7 +135,7 @@ class _Converter:
     def value(self, elem: Any, kind: str | None, path: str, name: str) -> Any:
         """The typed value of leaf element `name`; a count with a unit in cells."""
         text = (elem.text or "").strip()
-        if name in common.COUNT_FIELDS:
+        if name in _COUNTS:
             unit = elem.get("unit")
             if unit is not None:
                 cells = common.count_in_cells(text, unit)
@@ -175,9 +176,15 @@ class _Converter:
                 continue
             sub = props.get(name)
             where = f"{path}/{name}"
-            if sub is not None and sub.leaf and len(child) == 0:  # what `convert` does for a leaf, inline
+            if sub is not None and sub.leaf and len(child) == 0:  # what `convert` and `value` do for a leaf, inline
                 lines[where] = child.sourceline
-                obj[name] = self.value(child, sub.kind, where, name)
+                kind = sub.kind
+                if name in _COUNTS:
+                    obj[name] = self.value(child, kind, where, name)
+                else:
+                    text = child.text
+                    text = text.strip() if text else ""
+                    obj[name] = text if kind is None or kind == "string" else _scalar(text, kind)
             else:
                 obj[name] = self.convert(child, sub, where)
         return obj

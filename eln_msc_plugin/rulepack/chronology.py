@@ -10,7 +10,6 @@ from eln_msc_plugin.model import Finding
 from eln_msc_plugin.rulepack.derived import Lineage, When, before, lineage, when
 from eln_msc_plugin.rules import Rule, RuleContext, rule
 
-_NEVER: When = (0.0, 0.0, True)
 ASSAYS = (("beta_gal", "SA-β-gal test"), ("p16", "p16 test"), ("p21", "p21 test"))
 
 
@@ -91,18 +90,23 @@ def _too_soon(ctx: RuleContext, lin: Lineage, path: str, what: str, other_path: 
 
 def _all_before(lin: Lineage, released: When) -> bool:
     """Quick test that every dated thing is on or before release (the detailed walk runs only when not)."""
-    data = lin.data
-    moments = [(p.harvested or p.seeded or _NEVER)[0] for p in lin.passages]
-    moments += [c.at[0] for c in lin.cryo if c.at is not None]
+    latest = released[1]
+    for p in lin.passages:
+        moment = p.harvested or p.seeded
+        if moment is not None and moment[0] > latest:
+            return False
+    for c in lin.cryo:
+        if c.at is not None and c.at[0] > latest:
+            return False
     assays = lin.assays
     for key, _ in ASSAYS:
         result = assays.get(key)
-        if result is not None:
-            moments.append((when(result.get("tested_at")) or _NEVER)[0])
-    ev = data.get("ev_harvest")
-    if type(ev) is dict:
-        moments.append((when(ev.get("collected_at")) or _NEVER)[0])
-    return max(moments, default=0.0) <= released[1]
+        tested = when(result.get("tested_at")) if result is not None else None
+        if tested is not None and tested[0] > latest:
+            return False
+    ev = lin.data.get("ev_harvest")
+    collected = when(ev.get("collected_at")) if type(ev) is dict else None
+    return collected is None or collected[0] <= latest
 
 
 def _freeze_thaw(ctx: RuleContext, lin: Lineage) -> Iterator[Finding]:

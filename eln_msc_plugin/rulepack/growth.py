@@ -28,7 +28,8 @@ def doubling_time(ctx: RuleContext) -> list[Finding]:
     lin = lineage(ctx)
     t = ctx.t
     ratio, min_pd = t.get("warn_ratio_above"), t.get("warn_pd_below")
-    early = sorted([x for x in [p.doubling_time_h for p in lin.passages[:3]] if x is not None])
+    early = [p.doubling_time_h for p in lin.passages[:3] if p.doubling_time_h is not None]
+    early.sort()
     median = None
     if len(early) >= 2:
         half = len(early) // 2

@@ -87,7 +87,10 @@ def passage_class(ctx: RuleContext) -> Sequence[Finding]:
     lin = lineage(ctx)
     p = lin.production_passage
     cls = passage_class_of(p, ctx.t) if p is not None else None
-    ctx.metrics.update(metrics(lin))
+    if ctx.metrics:
+        ctx.metrics.update(metrics(lin))
+    else:  # the usual case: no rule wrote metrics before, so the dict is used as it is
+        ctx.metrics = metrics(lin)
     ctx.metrics["passage_class"] = cls
     if cls is not None and cls != "optimal":
         status, sasp = CLASSES[cls]
