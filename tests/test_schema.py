@@ -20,9 +20,28 @@ def exact_valid(data: Any) -> bool:
     return schema.exact_validator().is_valid(data)
 
 
+def plain_unknown_members(data: Any, node: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
+    """The reference: every member the schema does not define, walking the whole document."""
+    root = schema.load_schema()
+    node = node if node is not None else root
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].split("/")[-1]]
+    if isinstance(data, dict) and "properties" in node:
+        for key, value in data.items():
+            sub = path + schema.pointer([key])
+            if key not in node["properties"]:
+                yield sub
+            else:
+                yield from plain_unknown_members(value, node["properties"][key], sub)
+    elif isinstance(data, list) and "items" in node:
+        for i, value in enumerate(data):
+            yield from plain_unknown_members(value, node["items"], f"{path}/{i}")
+
+
 def agree(data: Any) -> None:
     unknown: list[Any] = []
     assert check(data, unknown) == exact_valid(data), data
+    assert list(schema.unknown_members(data)) == list(plain_unknown_members(data))
     # the errors found member by member are those of the whole record
     whole = sorted((schema.pointer(e.absolute_path), e.message) for e in schema.exact_validator().iter_errors(data))
     assert sorted((schema.pointer(e.absolute_path), e.message) for e in schema.exact_errors(data)) == whole
@@ -81,6 +100,23 @@ def test_extra_members_are_valid_and_listed() -> None:
     assert check(data, unknown) and exact_valid(data)
     assert data in unknown and data["passages"][0] in unknown
     assert sorted(schema.unknown_members(data)) == ["/lab_note", "/passages/0/operator"]
+
+
+@pytest.mark.parametrize(("place", "value", "expected"), [
+    (("cryo_events",), [{"kind": "freeze", "at": "2026-01-13", "passage": 2, "box": "B3"}], ["/cryo_events/0/box"]),
+    (("senescence", "p16", "operator"), "AB", ["/senescence/p16/operator"]),
+    (("bank", "site"), {"room": 4}, ["/bank/site"]),
+    (("cryo_events",), [{"kind": "thaw", "at": "2026-01-13", "passage": 2, "vial_ids": [{"x": 1}]}], []),
+    (("a/b~c",), 1, ["/a~1b~0c"]),
+    (("passages", 3, "note\\\"x"), 1, ['/passages/3/note\\"x']),
+], ids=["cryo-event", "assay", "inside-unknown-not-listed", "items-without-members", "escaped-pointer",
+        "quote-and-backslash"])
+def test_unknown_members_are_found_where_they_are(place: tuple, value: Any, expected: list[str]) -> None:
+    data = mutated(place, value) if place[0] in BASE else {**BASE, place[0]: value}
+    unknown: list[Any] = []
+    valid = check(data, unknown)
+    assert valid == exact_valid(data) and (not valid or bool(unknown) == bool(expected))
+    assert list(schema.unknown_members(data)) == expected == list(plain_unknown_members(data))
 
 
 @pytest.mark.parametrize("data", [None, [], "x", 1, True, [BASE], {}], ids=["null", "list", "str", "int", "bool",

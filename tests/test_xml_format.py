@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -234,3 +236,41 @@ def test_thawed_example_keeps_the_units_it_saw() -> None:
     assert isinstance(item, BatchRecord)
     assert item.units["/passages/0/cells_seeded"] == "1e6 cells"
     assert item.data["passages"][0]["cells_seeded"] == 700_000
+
+
+class _PlainConverter(xml_format._Converter):
+    """The reference: every member through `convert`, without the inline handling of leaves."""
+
+    def members(self, elem: Any, children: list[Any], plan: Any, path: str) -> dict[str, Any]:
+        props = plan.props if plan is not None else {}
+        obj: dict[str, Any] = {}
+        for child in children:
+            name = xml_format._local(child.tag)
+            if name is None:
+                self.problem(path, f"element {child.tag!r} is not in the batch-record namespace", child.sourceline)
+            elif name in obj:
+                self.problem(f"{path}/{name}", f"element <{name}> appears twice (which value is meant is ambiguous)",
+                             child.sourceline)
+            else:
+                obj[name] = self.convert(child, props.get(name), f"{path}/{name}")
+        return obj
+
+
+def test_leaves_read_inline_equal_the_plain_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_pipeline import mixed
+
+    records = mixed(600, seed=5)
+    extra = (many_to_xml([BASE]).replace(b"<lot_id>", b'<cells_seeded unit="M cells">2</cells_seeded><lot_id>')
+             .replace(b"<record_id>", b"<record_id>\n  ").replace(b"</production_passage>", b" </production_passage>"))
+    documents = [many_to_xml(records[i:i + 100]) for i in range(0, 600, 100)] + [extra]
+    fast = [[_as_tuple(item) for item in parse(doc)] for doc in documents]
+    monkeypatch.setattr(xml_format, "_Converter", _PlainConverter)
+    plain = [[_as_tuple(item) for item in parse(doc)] for doc in documents]
+    assert fast == plain
+    assert sum(len(doc) for doc in fast) == 601
+
+
+def _as_tuple(item: BatchRecord | Unreadable) -> tuple:
+    if isinstance(item, Unreadable):
+        return ("unreadable", item.index, item.findings)
+    return (json.dumps(item.data, sort_keys=False, default=repr), item.lines, item.units, item.read_findings, item.line)
