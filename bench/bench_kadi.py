@@ -36,7 +36,10 @@ def restart(plugins: str) -> None:
     subprocess.run([str(REPO / "scripts" / "kadi-stack"), "restart-kadi"], env=env, check=True, capture_output=True)
 
 
-def saves(n: int, record_type: str, settle: float | None) -> list[float]:
+PAUSE = 0.5
+
+
+def saves(n: int, record_type: str, settle: bool | None) -> list[float]:
     """Latency of n saves; with `settle`, each save waits for the previous one's background check first
     (as when a person saves), else back to back (the background checks compete with the saves)."""
     stack = load_stack()
@@ -56,15 +59,13 @@ def saves(n: int, record_type: str, settle: float | None) -> list[float]:
     return latencies
 
 
-def wait_quiet(client: object, record_id: int, settle: float) -> None:
-    """Until the record has its verdict (plugin on) or for `settle` seconds (plugin off)."""
+def wait_quiet(client: object, record_id: int, plugin_on: bool) -> None:
+    """Until the record has its verdict (plugin on), then a fixed pause in both arms (the check's last
+    requests, the report upload and the write check, finish during it)."""
     deadline = time.perf_counter() + 10
-    while time.perf_counter() < deadline:
-        if annotation(client, record_id):  # type: ignore[arg-type]
-            return
-        if settle and time.perf_counter() > deadline - 10 + settle:
-            return
+    while plugin_on and time.perf_counter() < deadline and not annotation(client, record_id):  # type: ignore[arg-type]
         time.sleep(0.02)
+    time.sleep(PAUSE)
 
 
 def verdict_delays(n: int) -> list[float]:
@@ -98,10 +99,10 @@ def main() -> None:
     arms: dict[str, list[float]] = {"on_paced": [], "off_paced": [], "on_back_to_back": [], "off_back_to_back": []}
     for _ in range(args.rounds):
         restart("eln_msc")
-        arms["on_paced"] += saves(args.saves, "msc_batch", 0.0)
+        arms["on_paced"] += saves(args.saves, "msc_batch", True)
         arms["on_back_to_back"] += saves(args.saves, "msc_batch", None)
         restart("")
-        arms["off_paced"] += saves(args.saves, "msc_batch", 0.5)
+        arms["off_paced"] += saves(args.saves, "msc_batch", False)
         arms["off_back_to_back"] += saves(args.saves, "msc_batch", None)
     restart("eln_msc")
     delays = verdict_delays(args.delays)

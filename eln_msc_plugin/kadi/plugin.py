@@ -67,7 +67,6 @@ def service_user_id(config: Settings) -> int | None:
 
 
 def _queue(revision: Any) -> None:
-    from kadi.lib.tasks.core import launch_task
     from kadi.modules.records.models import File, Record
 
     config = settings()
@@ -82,7 +81,9 @@ def _queue(revision: Any) -> None:
         return
     if not config.checks_type(record_type) or _own_annotation(revision, config):
         return
-    launch_task(TASK, kwargs={"record_id": record.id, "revision_id": revision_id})
+    # Start the check a moment later, so it does not compete with the save's own response for the CPU.
+    judge_record_task.apply_async(kwargs={"record_id": record.id, "revision_id": revision_id},
+                                  countdown=config.start_delay)
 
 
 _RECORD_FIELDS = ("identifier", "title", "type", "description", "visibility", "state", "license")

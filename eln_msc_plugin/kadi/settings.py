@@ -8,7 +8,8 @@ from typing import Any
 from eln_msc_plugin.eln.http import Token
 from eln_msc_plugin.errors import ConfigError
 
-KNOWN = {"kadi_url", "token_file", "token_env", "record_types", "policy", "retry_delay", "max_retries", "timeout"}
+KNOWN = {"kadi_url", "token_file", "token_env", "record_types", "policy", "retry_delay", "max_retries", "timeout",
+         "start_delay"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     retry_delay: float = 10.0
     max_retries: int = 12
     timeout: float = 30.0
+    start_delay: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -39,7 +41,7 @@ class Settings:
             kadi_url=str(config["kadi_url"]), token_file=config.get("token_file"), token_env=config.get("token_env"),
             record_types=tuple(types or ()), policy=config.get("policy"),
             retry_delay=float(config.get("retry_delay", 10.0)), max_retries=int(config.get("max_retries", 12)),
-            timeout=float(config.get("timeout", 30.0)),
+            timeout=float(config.get("timeout", 30.0)), start_delay=float(config.get("start_delay", 0.5)),
         )
 
     def token(self) -> Token:
