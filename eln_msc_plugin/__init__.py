@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from eln_msc_plugin.model import BatchRecord, Finding, Report, Unreadable  # noqa: E402
-from eln_msc_plugin.pipeline import iter_reports, validate_document  # noqa: E402
+from eln_msc_plugin.model import BatchRecord, Finding, Report, Unreadable
+from eln_msc_plugin.pipeline import iter_reports, validate_document
 
 __all__ = [
     "BatchRecord",

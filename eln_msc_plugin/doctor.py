@@ -65,7 +65,8 @@ def check_record_access(client: KadiClient) -> list[Check]:
         page = client.records_page(1, per_page=1)
     except ElnError as error:
         return [Check("scope record.read", False, str(error), "add the scope record.read to the token")]
-    checks = [Check("scope record.read", True, f"{page.get('_pagination', {}).get('total_items', '?')} records visible")]
+    checks = [Check("scope record.read", True,
+                    f"{page.get('_pagination', {}).get('total_items', '?')} records visible")]
     items = page.get("items") or []
     if not items:
         return checks + [Check("scope record.update", False, "no record is visible to probe with",
@@ -90,11 +91,12 @@ def check_config(path: str) -> list[Check]:
     """What Kadi's own config file says about the plugin (run where Kadi runs)."""
     checks: list[Check] = []
     installed = any(e.name == PLUGIN for e in importlib.metadata.entry_points(group="kadi_plugins"))
-    checks.append(Check("installed", installed, "entry point kadi_plugins:eln_msc " + ("found" if installed else "missing"),
+    checks.append(Check("installed", installed,
+                        "entry point kadi_plugins:eln_msc " + ("found" if installed else "missing"),
                         "" if installed else "pip install eln-msc-plugin into Kadi's virtual environment"))
     try:
         config = runpy.run_path(path)
-    except Exception as error:  # noqa: BLE001 - any failure to read the file is the finding
+    except Exception as error:  # any failure to read the file is the finding
         return checks + [Check("config", False, f"cannot read {path}: {type(error).__name__}", "")]
     enabled = PLUGIN in (config.get("PLUGINS") or [])
     checks.append(Check("enabled", enabled, f"PLUGINS {'includes' if enabled else 'lacks'} {PLUGIN!r}",
@@ -117,7 +119,8 @@ def probe(client: KadiClient, record_type: str, wait: float) -> Check:
     try:
         created = client.create_record(body)
     except ElnError as error:
-        return Check("probe", False, f"could not create a probe record: {error}", "the token needs record.create for --probe")
+        return Check("probe", False, f"could not create a probe record: {error}",
+                     "the token needs record.create for --probe")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         found = annotation_of(client.record(created["id"]).get("extras") or [])

@@ -13,7 +13,8 @@ VERDICTS = ("pass", "warn", "fail", "error")
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1340px}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:13px}\
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 .pass{color:#2e7d32}.warn{color:#ef6c00}.fail{color:#c62828}.error{color:#6a1b9a}
 .plots{display:flex;flex-wrap:wrap;gap:16px}.title{font-size:14px;font-weight:600}.small{font-size:11px}
 svg text{fill:#222;font-family:system-ui,sans-serif}ul{margin:0;padding-left:16px}
@@ -48,7 +49,8 @@ def _record_table(rows: list[dict[str, Any]], css: str) -> str:
 def _failed_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>None: every record was judged.</p>"
-    lines = "".join(f"<tr><td>{row['id']}</td><td>{row.get('attempts')}</td><td>{escape(str(row.get('error')))}</td></tr>"
+    lines = "".join(f"<tr><td>{row['id']}</td><td>{row.get('attempts')}</td>"
+                    f"<td>{escape(str(row.get('error')))}</td></tr>"
                     for row in rows)
     return f"<table class='failed'><tr><th>record id</th><th>attempts</th><th>error</th></tr>{lines}</table>"
 

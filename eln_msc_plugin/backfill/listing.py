@@ -40,7 +40,7 @@ class Listing:
         params = {"page": page, "per_page": self.options.per_page, "sort": sort, **self.options.filters()}
         body = check(self.client.session.request("GET", "api/records", params=params), f"list records (page {page})")
         self.total = int(body.get("_pagination", {}).get("total_items", 0))
-        return body  # type: ignore[no-any-return]
+        return body
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         yield from self._newest_first()

@@ -21,7 +21,8 @@ def report_paths(path: Path) -> dict[str, Path]:
 
 def csv_row(row: dict[str, Any]) -> dict[str, Any]:
     metrics = row.get("metrics") or {}
-    beta = metrics.get("beta_gal") if isinstance(metrics.get("beta_gal"), dict) else {}
+    beta_gal = metrics.get("beta_gal")
+    beta = beta_gal if isinstance(beta_gal, dict) else {}
     counts = row.get("counts") or {}
     return {"id": row.get("id"), "identifier": row.get("identifier"), "lot_id": row.get("lot_id"),
             "verdict": row.get("verdict"), "status": row.get("status"), "revision": row.get("revision"),

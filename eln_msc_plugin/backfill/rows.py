@@ -22,7 +22,8 @@ def report_row(report: Report, *, record_id: int, identifier: str, title: str, l
     """Verdict, counts, the worst severity per rule, the first findings and the metrics of one record."""
     rules: dict[str, str] = {}
     for finding in report.findings:
-        if finding.severity in ("warn", "fail") and _RANK[finding.severity] > _RANK.get(rules.get(finding.rule, "info"), 0):
+        if (finding.severity in ("warn", "fail")
+                and _RANK[finding.severity] > _RANK.get(rules.get(finding.rule, "info"), 0)):
             rules[finding.rule] = finding.severity
     shown = [f for f in report.findings if f.severity != "info"] or (
         report.findings if report.verdict == "error" else [])

@@ -121,7 +121,7 @@ class Backfill:
         while (item := self.queue.get()) is not None:
             try:
                 self._judge(client, item)
-            except Exception as error:  # noqa: BLE001 - one record must not end the run
+            except Exception as error:  # one record must not end the run
                 self.state.fail(int(item["id"]), f"{type(error).__name__}: {error}")
                 self._count(int(item["id"]), "failed", None, str(error))
             finally:

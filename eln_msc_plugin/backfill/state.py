@@ -73,7 +73,7 @@ class State:
             cursor = self._db.execute("SELECT * FROM records WHERE id=?", (record_id,))
             found = cursor.fetchone()
             names = [c[0] for c in cursor.description]
-        return dict(zip(names, found)) if found else None
+        return dict(zip(names, found, strict=True)) if found else None
 
     def start(self, record_id: int) -> None:
         """Mark a record as being worked on (so a killed run's next run judges it again)."""

@@ -89,7 +89,8 @@ def _axes(xt: list[float], yt: list[float], sx: Scale, sy: Scale, plot: Plot) ->
     out = [f'<g class="axes" stroke="#555" fill="none"><line x1="{LEFT}" y1="{fy(yt[0]):.1f}" x2="{fx(xt[-1]):.1f}" '
            f'y2="{fy(yt[0]):.1f}"/><line x1="{LEFT}" y1="{fy(yt[0]):.1f}" x2="{LEFT}" y2="{fy(yt[-1]):.1f}"/></g>']
     for x in xt:
-        out.append(f'<text x="{fx(x):.1f}" y="{fy(yt[0]) + 16:.1f}" text-anchor="middle" class="small">{_fmt(x)}</text>')
+        out.append(f'<text x="{fx(x):.1f}" y="{fy(yt[0]) + 16:.1f}" text-anchor="middle" class="small">'
+                   f'{_fmt(x)}</text>')
     for y in yt:
         out.append(f'<line x1="{LEFT}" x2="{fx(xt[-1]):.1f}" y1="{fy(y):.1f}" y2="{fy(y):.1f}" stroke="#eee"/>'
                    f'<text x="{LEFT - 6}" y="{fy(y) + 4:.1f}" text-anchor="end" class="small">{_fmt(y)}</text>')

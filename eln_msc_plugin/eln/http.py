@@ -45,14 +45,14 @@ class Token:
     __str__ = __repr__
 
     @classmethod
-    def from_env(cls, name: str) -> "Token":
+    def from_env(cls, name: str) -> Token:
         value = os.environ.get(name)
         if not value:
             raise ConfigError(f"environment variable {name} holding the access token is not set")
         return cls(value)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> "Token":
+    def from_file(cls, path: str | os.PathLike[str]) -> Token:
         try:
             return cls(Path(path).read_text(encoding="utf-8"))
         except OSError as error:
@@ -105,7 +105,8 @@ class ElnSession(requests.Session):
         try:
             response = super().request(method, full, *args, **kwargs)
         except requests.exceptions.RetryError as error:
-            raise ElnError(f"{method} {_path(full)}: gave up after retries ({_reason(error)})", retryable=True) from None
+            raise ElnError(f"{method} {_path(full)}: gave up after retries ({_reason(error)})",
+                           retryable=True) from None
         except requests.exceptions.Timeout:
             raise ElnError(f"{method} {_path(full)}: the ELN did not answer in time", retryable=True) from None
         except requests.exceptions.ConnectionError as error:
@@ -126,7 +127,8 @@ def _path(url: str) -> str:
 def _reason(error: Exception) -> str:
     """A short cause (`[Errno 111] Connection refused`, `RemoteDisconnected`, …) without the urllib3 noise."""
     text = str(error.args[0] if error.args else error)
-    match = re.search(r"\[Errno -?\d+\][^'\")]*|RemoteDisconnected|ProtocolError|ReadTimeout|too many \w+ responses", text)
+    match = re.search(r"\[Errno -?\d+\][^'\")]*|RemoteDisconnected|ProtocolError|ReadTimeout"
+                      r"|too many \w+ responses", text)
     return match.group(0).strip() if match else type(error).__name__
 
 
@@ -149,5 +151,6 @@ def check(response: requests.Response, what: str) -> Any:
             403: "the token lacks a scope or the account lacks permission",
             404: "not found", 409: "conflict", 413: "too large",
             429: "rate limited"}.get(response.status_code, "")
-    message = f"{what}: HTTP {response.status_code}" + (f" ({hint})" if hint else "") + (f": {detail}" if detail else "")
+    message = (f"{what}: HTTP {response.status_code}" + (f" ({hint})" if hint else "")
+               + (f": {detail}" if detail else ""))
     raise ElnError(message, status=response.status_code, retryable=response.status_code in RETRY_STATUSES)

@@ -113,7 +113,8 @@ def combine(reports: list[Report], engine: Engine, record_id: str, revision: str
     for report in reports:
         label = report.source if report.source == "extras" else f"{report.source}#{report.index}"
         for f in report.findings:
-            findings.append(Finding(f.rule, f.severity, f.path, f"[{label}] {f.message}", f.observed, f.expected, f.line))
+            findings.append(Finding(f.rule, f.severity, f.path, f"[{label}] {f.message}", f.observed, f.expected,
+                                    f.line))
     verdict = max((r.verdict for r in reports), key=_RANK.__getitem__)
     if verdict != "error":
         verdict = max(verdict, verdict_of(findings), key=_RANK.__getitem__)
@@ -123,7 +124,8 @@ def combine(reports: list[Report], engine: Engine, record_id: str, revision: str
 
 def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revision_id: int | None = None, *,
                        service_user_id: int | None = None, dry_run: bool = False, before_write: Any = None) -> Outcome:
-    """Judge the newest (non-annotation) revision of a record (or stop when `revision_id` is no longer it) and annotate."""
+    """Judge the newest (non-annotation) revision of a record (or stop when `revision_id` is no longer it)
+    and annotate."""
     recent = client.revisions(record_id, per_page=RECENT)
     newest = newest_revision(client, record_id, recent)
     if newest is None:
@@ -141,8 +143,8 @@ def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revis
     if outcome is None:
         return Outcome(record_id, "skipped", report.verdict, int(newest["id"]), report, detail="no annotation sink")
     outcome.report = report
-    return outcome  # type: ignore[no-any-return]
+    return outcome
 
 
 def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -9,6 +9,7 @@ ignored, so there is no loop.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -105,7 +106,7 @@ def _own_annotation(revision: Any, config: Settings) -> bool:
 def kadi_post_resource_change(revision: Any) -> None:
     try:
         _queue(revision)
-    except Exception as error:  # noqa: BLE001 - a save must never fail because of the plugin
+    except Exception as error:  # a save must never fail because of the plugin
         current_app.logger.error("eln-msc: could not queue the QC check of a saved record: %s", error)
 
 
@@ -161,10 +162,8 @@ def record_lock(record_id: int) -> Iterator[None]:
     try:
         yield
     finally:
-        try:
+        with contextlib.suppress(redis.RedisError):  # expired: the next check takes it anew
             lock.release()
-        except redis.RedisError:
-            pass  # expired: the next check takes it anew
 
 
 _ACCOUNTS: dict[str, int] = {}
@@ -216,6 +215,6 @@ def _judged_revision_due(record: Any) -> int | None:
         for revision in record.ordered_revisions.limit(20):
             if not _own_annotation(revision, config):
                 return int(revision.id)
-    except Exception:  # noqa: BLE001 - the overview must render even when the plugin is misconfigured
+    except Exception:  # the overview must render even when the plugin is misconfigured
         return None
     return None

@@ -26,12 +26,14 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Settings":
+    def from_config(cls, config: dict[str, Any]) -> Settings:
         unknown = set(config) - KNOWN
         if unknown:
-            raise ConfigError(f"PLUGIN_CONFIG['eln_msc']: unknown key(s) {sorted(unknown)}; known: {sorted(KNOWN)}")
+            raise ConfigError(f"PLUGIN_CONFIG['eln_msc']: unknown key(s) {sorted(unknown)}; "
+                              f"known: {sorted(KNOWN)}")
         if not config.get("kadi_url"):
-            raise ConfigError("PLUGIN_CONFIG['eln_msc']['kadi_url'] is not set (the base URL the worker uses for the API)")
+            raise ConfigError("PLUGIN_CONFIG['eln_msc']['kadi_url'] is not set "
+                              "(the base URL the worker uses for the API)")
         if not (config.get("token_file") or config.get("token_env")):
             raise ConfigError("PLUGIN_CONFIG['eln_msc'] needs 'token_file' or 'token_env' (never the token itself)")
         types = config.get("record_types", ("msc_batch",))

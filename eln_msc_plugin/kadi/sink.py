@@ -119,7 +119,8 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
             if report_name(revision_id) in target.existing_files:
                 return Outcome(record_id, "unchanged", report.verdict, revision_id, writes=writes)
             # The annotation landed but its report file did not (a lost answer, a crash): attach it only.
-            document = report_document(report, ruleset, revision_id, str(current.get("evaluated_at")), target.record_url)
+            document = report_document(report, ruleset, revision_id, str(current.get("evaluated_at")),
+                                       target.record_url)
             if not target.dry_run:
                 client.upload(record_id, report_name(revision_id), document)
             return Outcome(record_id, "annotated", report.verdict, revision_id, writes=writes + 2,
@@ -131,7 +132,8 @@ def annotate(target: KadiTarget, report: Report, ruleset: RuleSet) -> Outcome:
         new_tags = [t for t in tags if t not in VERDICT_TAGS] + [f"qc-{report.verdict}"]
         if target.dry_run:
             return Outcome(record_id, "dry-run", report.verdict, revision_id,
-                           would_write={"tags": new_tags, ANNOTATION_KEY: new_extras[-1], "file": report_name(revision_id)})
+                           would_write={"tags": new_tags, ANNOTATION_KEY: new_extras[-1],
+                                        "file": report_name(revision_id)})
         if target.before_write is not None:
             target.before_write()
         client.patch_record(record_id, {"extras": new_extras, "tags": new_tags})
@@ -191,7 +193,8 @@ def _overtaken(target: KadiTarget, base_id: int | None, evaluated_at: str) -> di
 
 def _is_ours(revision: dict[str, Any], target: KadiTarget, evaluated_at: str) -> bool:
     found = annotation_of((revision.get("data") or {}).get("extras") or [])
-    return found.get("judged_revision") == target.revision_id and found.get("evaluated_at", "")[:19] == evaluated_at[:19]
+    return (found.get("judged_revision") == target.revision_id
+            and found.get("evaluated_at", "")[:19] == evaluated_at[:19])
 
 
 def _restore(target: KadiTarget, intruder: dict[str, Any]) -> None:
