@@ -80,7 +80,8 @@ def main() -> int:
     print(f"backfill:        {first['records_per_s']:8.1f} records/s ({first['requests']} requests, "
           f"{first['writes']} writes for {args.records} records)")
     print(f"plain PATCH:     {ceiling:8.1f} writes/s  -> backfill at {result['backfill_share_of_plain_patch']:.0%}")
-    print(f"                 backfill write requests/s at {result['backfill_write_requests_share']:.0%} of plain PATCH/s")
+    print(f"                 backfill write requests/s at {result['backfill_write_requests_share']:.0%} "
+          "of plain PATCH/s")
     print(f"re-run (verify): {verify['records_per_s']:8.1f} records/s, {verify['writes']} writes")
     print(f"re-run (state):  {settled['records_per_s']:8.1f} records/s, {settled['requests']} requests")
     out = REPO / "bench" / "out"

@@ -47,7 +47,8 @@ def saves(n: int, record_type: str, settle: bool | None) -> list[float]:
     client = stack.scientist()
     extras = batch_extras(record())
     for _ in range(10):  # warm-up: connections, caches
-        client.create_record({"identifier": new_identifier("w"), "title": "warm", "type": record_type, "extras": extras})
+        client.create_record({"identifier": new_identifier("w"), "title": "warm", "type": record_type,
+                              "extras": extras})
     latencies = []
     for _ in range(n):
         body = {"identifier": new_identifier("b"), "title": "bench", "type": record_type, "extras": extras}

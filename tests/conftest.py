@@ -24,7 +24,7 @@ def engine(pm: pluggy.PluginManager) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def stack() -> "Stack":
+def stack() -> Stack:
     """The running Kadi4Mat test stack; a test that needs it fails (not skips) when it is not running."""
     from tests.kadi_support import load_stack
 

@@ -10,6 +10,7 @@ happened to each request, so a test can count the writes that reached Kadi.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import socket
@@ -155,10 +156,8 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
         def _drop(self) -> None:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _relay
 

@@ -109,7 +109,8 @@ def test_a_record_that_keeps_failing_is_recorded_and_the_run_goes_on(stack: Stac
         result = subprocess.run(
             [sys.executable, "-m", "eln_msc_plugin.cli", "backfill", "--kadi", proxy.url, "--token-file",
              str(token_file), "--type", record_type, "--state", str(tmp_path / "s.sqlite"), "--attempts", "2",
-             "--report", str(tmp_path / "out" / "report.html")], capture_output=True, text=True, timeout=300, check=False)
+             "--report", str(tmp_path / "out" / "report.html")],
+            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 1, result.stderr
     assert "1 failed" in result.stdout and f"record {broken}" in result.stderr
     state = State(tmp_path / "s.sqlite")

@@ -80,7 +80,8 @@ def test_report_renders_in_headless_chromium_with_its_plots(tmp_path: Path) -> N
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a blank page compresses to a few kB
 
 
-@pytest.mark.parametrize(("low", "high"), [(0, 1), (1, 6), (0, 13.7), (2.5, 80)], ids=["unit", "passages", "pdl", "pdt"])
+@pytest.mark.parametrize(("low", "high"), [(0, 1), (1, 6), (0, 13.7), (2.5, 80)],
+                         ids=["unit", "passages", "pdl", "pdt"])
 def test_ticks_cover_the_range(low: float, high: float) -> None:
     ticks = nice_ticks(low, high)
     assert ticks[0] <= low and ticks[-1] >= high and len(ticks) <= 12

@@ -55,7 +55,8 @@ def test_sigkill_halfway_then_resume_annotates_every_record_exactly_once(stack: 
     at_kill = _done(state)
     assert first.returncode == -signal.SIGKILL and 0 < at_kill < COUNT
 
-    second = subprocess.run(_command(stack, record_type, state, report), capture_output=True, text=True, timeout=900, check=False)
+    second = subprocess.run(_command(stack, record_type, state, report), capture_output=True, text=True, timeout=900,
+                            check=False)
     assert second.returncode == 0, second.stderr[-2000:]
     assert f"backfill: {COUNT} records" in second.stdout
     assert set(service_revisions(stack, list(expected)).values()) == {1}

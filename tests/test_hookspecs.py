@@ -119,6 +119,8 @@ def test_post_annotation_firstresult(pm: pluggy.PluginManager) -> None:
     pm.register(Sink("elab"))
     [report] = Engine(pm).reports_for(as_json(record()), None, "r.json")
     ruleset = default_ruleset(pm)
-    assert pm.hook.eln_msc_post_annotation(target="elab://7", report=report, ruleset=ruleset) == "elab:" + report.verdict
-    assert pm.hook.eln_msc_post_annotation(target="kadi://7", report=report, ruleset=ruleset) == "kadi:" + report.verdict
+    assert (pm.hook.eln_msc_post_annotation(target="elab://7", report=report, ruleset=ruleset)
+            == "elab:" + report.verdict)
+    assert (pm.hook.eln_msc_post_annotation(target="kadi://7", report=report, ruleset=ruleset)
+            == "kadi:" + report.verdict)
     assert pm.hook.eln_msc_post_annotation(target="other://7", report=report, ruleset=ruleset) is None

@@ -12,7 +12,14 @@ import requests
 
 from eln_msc_plugin.kadi.sink import report_name
 from tests.kadi_support import (
-    Stack, annotation, batch_extras, create_batch_record, extra, human_revision, wait_annotation, wait_for,
+    Stack,
+    annotation,
+    batch_extras,
+    create_batch_record,
+    extra,
+    human_revision,
+    wait_annotation,
+    wait_for,
 )
 from tests.records import record, set_path
 from tests.xmlgen import to_xml
@@ -204,7 +211,8 @@ def test_concurrent_scientist_edit_is_not_clobbered(stack: Stack) -> None:
     scientist = stack.scientist()
     created = create_batch_record(scientist, record(), record_type="msc_batch_manual")
     edited = batch_extras(record()) + [extra("operator", "late edit")]
-    outcome = _judge_now(stack, created["id"], before_write=lambda: scientist.patch_record(created["id"], {"extras": edited}))
+    outcome = _judge_now(stack, created["id"],
+                         before_write=lambda: scientist.patch_record(created["id"], {"extras": edited}))
     assert outcome.status == "stale"
     keys = [e["key"] for e in scientist.record(created["id"])["extras"]]
     assert "operator" in keys  # the scientist's edit survived our write

@@ -29,7 +29,8 @@ def test_wheel_in_a_fresh_venv_finds_its_schemas_and_validates(tmp_path: Path) -
                 "print(pathlib.Path(s.__file__).parent);"
                 "print(json.loads(s.schema_text())['$id']);"
                 "print(len(s.schema_text('batch-record-v1.xsd')) > 1000);"
-                "print('kadi-template' in ' '.join(p.name for p in s.resources.files('eln_msc_plugin.schemas').iterdir()))",
+                "print('kadi-template' in "
+                "' '.join(p.name for p in s.resources.files('eln_msc_plugin.schemas').iterdir()))",
                 cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     where, schema_id, has_xsd, has_template = probe.stdout.split()

@@ -68,7 +68,7 @@ def test_log2_not_rounded_3_32() -> None:
 def test_reported_values_within_half_a_doubling_of_recomputed_in_the_base_record() -> None:
     m = report(record()).metrics
     reported = [p["reported_cumulative_pdl"] for p in record()["passages"]]
-    for stated, step in zip(reported, m["passages"]):
+    for stated, step in zip(reported, m["passages"], strict=True):
         assert abs(stated - step["cumulative_pdl"]) <= 0.5
 
 

@@ -55,7 +55,8 @@ THRESHOLDS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "pdl", "expected"), THRESHOLDS, ids=["lower-fail-line", "higher-fail-line", "warn-off"])
+@pytest.mark.parametrize(("text", "pdl", "expected"), THRESHOLDS,
+                         ids=["lower-fail-line", "higher-fail-line", "warn-off"])
 def test_threshold_override_changes_the_outcome(tmp_path: Path, text: str, pdl: float, expected: str | None) -> None:
     engine = engine_for(tmp_path, text)
     got = findings(engine, record(reported_cumulative_pdl=pdl), "pdl.limit")

@@ -10,7 +10,8 @@ from tests.test_pdl import findings
 REQUIRED = [("production", "fail"), ("banking", "warn"), ("research", None)]
 
 
-@pytest.mark.parametrize(("use", "expected"), REQUIRED, ids=[f"missing-p21-{u}-{e or 'not-checked'}" for u, e in REQUIRED])
+@pytest.mark.parametrize(("use", "expected"), REQUIRED,
+                         ids=[f"missing-p21-{u}-{e or 'not-checked'}" for u, e in REQUIRED])
 def test_missing_assay(use: str, expected: str | None) -> None:
     data = record(intended_use=use)
     del data["senescence"]["p21"]

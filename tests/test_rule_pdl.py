@@ -53,7 +53,8 @@ def test_pdl_limit_warns_when_no_pdl_can_be_had() -> None:
 
 def _exact(reported_last: float) -> dict:
     # PD exactly 2 per passage: recomputed 2, 4, 6
-    data = lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=2.0), passage(2, 1e6, 4e6, 6, reported_cumulative_pdl=4.0),
+    data = lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=2.0),
+                passage(2, 1e6, 4e6, 6, reported_cumulative_pdl=4.0),
                 passage(3, 1e6, 4e6, 11, reported_cumulative_pdl=reported_last)])
     return data
 
@@ -111,7 +112,8 @@ def test_pdl_monotonic(values: tuple[float, ...], paths: list[str], use: str) ->
 
 def test_pdl_monotonic_across_a_freeze_and_the_record_level_value() -> None:
     cryo = [{"kind": "freeze", "at": "2026-01-11", "passage": 2, "cumulative_pdl": 3.0}]
-    data = lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=2.0), passage(2, 1e6, 4e6, 6, reported_cumulative_pdl=4.0)],
+    data = lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=2.0),
+                passage(2, 1e6, 4e6, 6, reported_cumulative_pdl=4.0)],
                cryo, reported_cumulative_pdl=3.5)
     got = findings(data, "pdl.monotonic")
     assert [f.path for f in got] == ["/cryo_events/0/cumulative_pdl"]

@@ -28,7 +28,8 @@ def test_beta_gal_limit(use: str, percent: float, expected: str | None) -> None:
 COUNTED = [(200, None), (199, "warn"), (100, "warn")]
 
 
-@pytest.mark.parametrize(("counted", "expected"), COUNTED, ids=["200-cells-passes", "199-cells-warns", "100-cells-warns"])
+@pytest.mark.parametrize(("counted", "expected"), COUNTED,
+                         ids=["200-cells-passes", "199-cells-warns", "100-cells-warns"])
 @pytest.mark.parametrize("use", ["production", "banking", "research"])
 def test_beta_gal_cells_counted(counted: int, expected: str | None, use: str) -> None:
     data = record(intended_use=use)
