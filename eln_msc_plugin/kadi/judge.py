@@ -18,7 +18,7 @@ from eln_msc_plugin.model import Document, Finding, Report, verdict_of
 from eln_msc_plugin.pipeline import Engine
 
 _RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
-RECENT = 10  # revisions read per page: the newest ones are nearly always enough
+RECENT = 4  # revisions read per page: the newest few nearly always hold the one to judge
 
 
 @dataclass
