@@ -15,7 +15,7 @@ def run(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_wheel_in_a_fresh_venv_finds_its_schemas_and_validates(tmp_path: Path) -> None:
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
                 tmp_path / "dist", REPO, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     [wheel] = list((tmp_path / "dist").glob("eln_msc_plugin-*.whl"))

@@ -35,8 +35,7 @@ def assay_required(ctx: RuleContext) -> list[Finding]:
         severity = ctx.t.get("missing") or "fail"
         found.append(ctx.finding(severity, f"/senescence/{key}",
                                  f"No {name} result: a {ctx.use} lot needs β-gal, p16 and p21 results to show "
-                                 f"its cells "
-                                 f"are not senescent.", None, f"senescence.{key}.{member}"))
+                                 f"its cells are not senescent.", None, f"senescence.{key}.{member}"))
     return found
 
 

@@ -45,10 +45,9 @@ def doubling_time(ctx: RuleContext) -> list[Finding]:
         if median is not None and ratio is not None and pdt is not None and pdt > ratio * median:
             found.append(ctx.finding("warn", p.path + "/harvested_at",
                                      f"{p.label} doubled every {show(pdt)} h, {show(pdt / median)}× the lot's "
-                                     f"early median "
-                                     f"of {show(median)} h (alert above {show(ratio)}×): slowing growth is an "
-                                     f"early sign "
-                                     f"of replicative senescence.", pdt, {"maximum": ratio * median}))
+                                     f"early median of {show(median)} h (alert above {show(ratio)}×): slowing "
+                                     f"growth is an early sign of replicative senescence.",
+                                     pdt, {"maximum": ratio * median}))
     return found
 
 
@@ -73,8 +72,7 @@ def counts_plausible(ctx: RuleContext) -> list[Finding]:
         if seeded is not None and harvested is not None and harvested < seeded:
             found.append(ctx.finding("warn", p.path + "/cells_harvested",
                                      f"{p.label} harvested {harvested:,.0f} cells from {seeded:,.0f} seeded: "
-                                     f"the culture "
-                                     f"lost cells, or a count is wrong.", harvested, {"minimum": seeded}))
+                                     f"the culture lost cells, or a count is wrong.", harvested, {"minimum": seeded}))
         if seeded is None or p.area is None:
             continue
         density = seeded / p.area

@@ -45,18 +45,23 @@ def _spec_line(value: float, t: dict[str, Any]) -> tuple[str, float] | None:
 )
 def beta_gal_limit(ctx: RuleContext) -> Sequence[Finding]:
     """Percent positive at or above `fail_from` fails, at or above `warn_from` warns (10.0 % warns)."""
-    result = _assay(ctx, "beta_gal")
-    percent = number(result.get("percent_positive")) if result is not None else None
-    if percent is None:
+    return _against_spec(ctx, "beta_gal", "percent_positive", lambda percent, kind, line: (
+        f"SA-β-gal {show(percent)} % positive is at or above the {ctx.use} {kind} of {show(line)} %: senescent "
+        f"cells secrete a SASP that changes what the product does."))
+
+
+def _against_spec(ctx: RuleContext, assay: str, member: str,
+                  describe: Callable[[float, str, float], str]) -> Sequence[Finding]:
+    """One finding when the assay's value reaches the fail or warn line in force, described by `describe`."""
+    result = _assay(ctx, assay)
+    value = number(result.get(member)) if result is not None else None
+    hit = _spec_line(value, ctx.t) if value is not None else None
+    if value is None or hit is None:
         return NO_FINDINGS
-    hit = _spec_line(percent, ctx.t)
-    if hit is not None:
-        severity, line = hit
-        return [ctx.finding(severity, "/senescence/beta_gal/percent_positive",
-                            f"SA-β-gal {show(percent)} % positive is at or above the {ctx.use} "
-                            f"{'limit' if severity == 'fail' else 'alert line'} of {show(line)} %: senescent cells "
-                            f"secrete a SASP that changes what the product does.", percent, {"exclusiveMaximum": line})]
-    return NO_FINDINGS
+    severity, line = hit
+    kind = "limit" if severity == "fail" else "alert line"
+    return [ctx.finding(severity, f"/senescence/{assay}/{member}", describe(value, kind, line), value,
+                        {"exclusiveMaximum": line})]
 
 
 @rule(
@@ -89,8 +94,7 @@ def beta_gal_count(ctx: RuleContext) -> list[Finding]:
             interval = f" (95 % interval {show(low * 100)}–{show(high * 100)} %)"
         found.append(ctx.finding("warn", "/senescence/beta_gal/cells_counted",
                                  f"SA-β-gal was scored on {counted} cells, fewer than {least}{interval}: too "
-                                 f"few to tell "
-                                 f"a lot near the limit from one over it.", counted, {"minimum": least}))
+                                 f"few to tell a lot near the limit from one over it.", counted, {"minimum": least}))
     positive = integer(result.get("positive_cells"))
     tolerance = t.get("max_disagreement_points")
     if positive is None or percent is None or tolerance is None:
@@ -100,27 +104,15 @@ def beta_gal_count(ctx: RuleContext) -> list[Finding]:
         found.append(ctx.finding("fail", "/senescence/beta_gal/percent_positive",
                                  f"SA-β-gal states {show(percent)} % positive but {positive} of {counted} cells is "
                                  f"{show(derived)} % (more than {show(tolerance)} points apart): one of the "
-                                 f"three numbers "
-                                 f"is wrong.", percent, {"value": derived, "tolerance": tolerance}))
+                                 f"three numbers is wrong.", percent, {"value": derived, "tolerance": tolerance}))
     return found
 
 
 def _fold_change_rule(marker: str) -> Rule:
     def check(ctx: RuleContext) -> Sequence[Finding]:
-        result = _assay(ctx, marker)
-        fold = number(result.get("fold_change")) if result is not None else None
-        if fold is None:
-            return NO_FINDINGS
-        hit = _spec_line(fold, ctx.t)
-        if hit is not None:
-            severity, line = hit
-            return [ctx.finding(severity, f"/senescence/{marker}/fold_change",
-                                f"{marker} expression {show(fold)}× the early-passage calibrator is at or above the "
-                                f"{ctx.use} {'limit' if severity == 'fail' else 'alert line'} of {show(line)}×: "
-                                f"{marker} rises as MSCs enter cell-cycle arrest (senescence).",
-                                fold, {"exclusiveMaximum": line})]
-        return NO_FINDINGS
-
+        return _against_spec(ctx, marker, "fold_change", lambda fold, kind, line: (
+            f"{marker} expression {show(fold)}× the early-passage calibrator is at or above the {ctx.use} {kind} "
+            f"of {show(line)}×: {marker} rises as MSCs enter cell-cycle arrest (senescence)."))
 
     check.__doc__ = (f"{marker} fold change (2^-ΔΔCt or equivalent) at or above `fail_from` fails, at or above "
                      f"`warn_from` warns (2.0 warns, 4.0 fails for production).")
