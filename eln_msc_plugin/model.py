@@ -66,6 +66,11 @@ class BatchRecord:
         return value if isinstance(value, str) else None
 
     @property
+    def lot_id(self) -> str | None:
+        value = self.data.get("lot_id") if isinstance(self.data, dict) else None
+        return value if isinstance(value, str) else None
+
+    @property
     def revision(self) -> str | None:
         value = self.data.get("revision") if isinstance(self.data, dict) else None
         return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
@@ -107,6 +112,7 @@ class Report:
     ruleset_name: str
     ruleset_version: str
     ruleset_sha256: str
+    lot_id: str | None = None  # for reports that group by lot; not part of the JSON record shape
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -60,12 +60,14 @@ class Engine:
         if findings and self._adjust.get_hookimpls():
             self._adjust(record=record, findings=findings, ruleset=self.ruleset)
         return self._report(record.source, record.index, record.record_id, record.revision,
-                            verdict_of(findings), ctx.metrics, sort_findings(findings) if findings else findings)
+                            verdict_of(findings), ctx.metrics, sort_findings(findings) if findings else findings,
+                            record.lot_id)
 
     def _report(self, source: str, index: int, record_id: str | None, revision: str | None,
-                verdict: str, metrics: dict[str, Any], findings: list[Finding]) -> Report:
+                verdict: str, metrics: dict[str, Any], findings: list[Finding], lot_id: str | None = None) -> Report:
         rs = self.ruleset
-        report = Report(source, index, record_id, revision, verdict, metrics, findings, rs.name, rs.version, rs.sha256)
+        report = Report(source, index, record_id, revision, verdict, metrics, findings, rs.name, rs.version, rs.sha256,
+                        lot_id)
         if self._observe.get_hookimpls():
             self._observe(report=report)
         return report

@@ -55,12 +55,19 @@ def _failed_table(rows: list[dict[str, Any]]) -> str:
     return f"<table class='failed'><tr><th>record id</th><th>attempts</th><th>error</th></tr>{lines}</table>"
 
 
+def _fact(value: Any) -> str:
+    """A run fact for people: counts read "5 pass, 2 warn", not as a Python dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{n} {k}" for k, n in value.items()) or "none"
+    return str(value)
+
+
 def page(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     """The whole report page."""
     judged = [r for r in rows if r.get("status") != "failed" and r.get("verdict")]
     counts = {v: sum(1 for r in judged if r["verdict"] == v) for v in VERDICTS}
     failed = [r for r in rows if r.get("status") == "failed"]
-    facts = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in meta.items())
+    facts = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_fact(v))}</td></tr>" for k, v in meta.items())
     return "\n".join([
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">",

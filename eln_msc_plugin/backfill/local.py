@@ -30,10 +30,5 @@ def local_rows(engine: Engine, folder: Path) -> Iterator[dict[str, Any]]:
                 number += 1
                 name = report.record_id or f"{path.name}#{report.index}"
                 row = report_row(report, record_id=number, identifier=name, title=path.name,
-                                 lot_id=_lot(report.metrics) or name, url=path.resolve().as_uri())
+                                 lot_id=report.lot_id or name, url=path.resolve().as_uri())
                 yield {**row, "status": "judged", "source": f"{path.name}#{report.index}"}
-
-
-def _lot(metrics: dict[str, Any]) -> str | None:
-    value = metrics.get("lot_id")
-    return value if isinstance(value, str) else None

@@ -108,7 +108,7 @@ def combine(reports: list[Report], engine: Engine, record_id: str, revision: str
     if len(reports) == 1:
         only = reports[0]
         return Report(only.source, 0, record_id, revision, only.verdict, only.metrics, only.findings,
-                      rs.name, rs.version, rs.sha256)
+                      rs.name, rs.version, rs.sha256, only.lot_id)
     findings: list[Finding] = []
     for report in reports:
         label = report.source if report.source == "extras" else f"{report.source}#{report.index}"
@@ -119,7 +119,8 @@ def combine(reports: list[Report], engine: Engine, record_id: str, revision: str
     if verdict != "error":
         verdict = max(verdict, verdict_of(findings), key=_RANK.__getitem__)
     main = next((r for r in reports if r.source == "extras"), reports[0])
-    return Report("kadi", 0, record_id, revision, verdict, main.metrics, findings, rs.name, rs.version, rs.sha256)
+    return Report("kadi", 0, record_id, revision, verdict, main.metrics, findings, rs.name, rs.version, rs.sha256,
+                  main.lot_id)
 
 
 def judge_and_annotate(client: KadiClient, engine: Engine, record_id: int, revision_id: int | None = None, *,
