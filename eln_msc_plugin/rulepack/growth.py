@@ -77,8 +77,9 @@ def counts_plausible(ctx: RuleContext) -> list[Finding]:
             continue
         density = seeded / p.area
         if (low is not None and density < low) or (high is not None and density > high):
+            count = f"{seeded:,.0f}" if seeded >= 10 else show(seeded)  # 0.7 "cells" is the slip: show it as written
             found.append(ctx.finding("fail", p.path + "/cells_seeded",
-                                     f"{p.label} was seeded at {density:,.4g} cells/cm² ({seeded:,.0f} cells on "
+                                     f"{p.label} was seeded at {density:,.4g} cells/cm² ({count} cells on "
                                      f"{show(p.area)} cm²), outside {low if low is not None else 0:,}–"
                                      f"{high if high is not None else '∞'} cells/cm²: almost surely a unit slip "
                                      f"(×10⁶ written as cells).", density,
