@@ -22,6 +22,10 @@ RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$")
 
 Check = Callable[["RuleContext"], Iterable[Finding]]
 
+# What a rule returns when it has nothing to say (most records are fine, and a generator costs more to
+# start than a check that finds nothing: rules that give at most a few findings return a sequence).
+NO_FINDINGS: tuple[Finding, ...] = ()
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -196,8 +196,17 @@ def test_bad_json_element_of_an_array_is_located_and_the_others_pass(engine: Eng
 def test_the_out_of_range_count_is_located_by_path(engine: Engine) -> None:
     (_, report, _) = run(engine, lines_around(BAD_JSON["count-1e400"]))
     assert report.verdict == "fail"
-    assert any(f.path == "/passages/0/cells_seeded" for f in report.findings)
+    (finding,) = [f for f in report.findings if f.path == "/passages/0/cells_seeded"]
+    assert finding.rule == "schema" and "too large" in finding.message and finding.observed == "inf"
     json.dumps(report.as_dict(), allow_nan=False)  # a report stays writable as strict JSON
+
+
+def test_an_overflowing_number_inside_a_reported_object_stays_strict_json(engine: Engine) -> None:
+    # the passage misses `number`: the schema rule shows the passage, with the count that overflows in it
+    line = GOOD.replace(b'"number": 1,', b"", 1).replace(b"875000", b"-1e400", 1)
+    (report,) = run(engine, line)
+    assert report.verdict == "fail"
+    json.dumps(report.as_dict(), allow_nan=False)
 
 
 def test_truncated_array_keeps_the_records_before_it(engine: Engine) -> None:

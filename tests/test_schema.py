@@ -183,6 +183,24 @@ def test_the_schema_only_uses_keywords_the_compiler_supports() -> None:
     assert used <= schema.SUPPORTED | schema.ANNOTATIONS
 
 
+def test_every_number_in_the_schema_has_both_bounds() -> None:
+    # JSON parsing reads 1e400 as infinity: the bounds are what refuse it, in the compiled check and in jsonschema
+    unbounded: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("number", "integer") and not (
+                    {"minimum", "exclusiveMinimum"} & set(node) and {"maximum", "exclusiveMaximum"} & set(node)):
+                unbounded.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+
+    walk(schema.load_schema(), "")
+    assert unbounded == []
+    assert not check({**BASE, "production_passage": float("inf")}, []) and not exact_valid(
+        {**BASE, "reported_cumulative_pdl": float("-inf")})
+
+
 def test_the_compiler_refuses_an_unsupported_keyword() -> None:
     with pytest.raises(ValueError, match="not supported"):
         schema._Compiler({"type": "object", "anyOf": [{"type": "string"}]}).compile()
@@ -193,3 +211,15 @@ def test_exact_errors_give_the_place() -> None:
     (error,) = list(schema.exact_errors(data))
     assert schema.pointer(error.absolute_path) == "/passages/2/viability_percent"
     assert schema.pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(json_values, st.just(BASE)), st.integers(min_value=0, max_value=400))
+def test_the_head_of_an_observed_value_is_the_head_of_its_repr(value: Any, limit: int) -> None:
+    from eln_msc_plugin.rulepack.schema_rule import MAX_OBSERVED, _repr_head, _short
+
+    head, whole = _repr_head(value, limit), repr(value)
+    assert whole.startswith(head) and (len(head) >= limit or head == whole)
+    short = _short(value)  # what a report shows: the value itself, or its first MAX_OBSERVED characters and "…"
+    assert short == value if len(whole) <= MAX_OBSERVED or not isinstance(value, (dict, list)) else (
+        short == whole[:MAX_OBSERVED] + "…")

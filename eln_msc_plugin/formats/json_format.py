@@ -43,16 +43,24 @@ def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a number in JSON")
 
 
-def _number(text: str) -> float | str:
-    """A JSON number too large for a float (1e400) stays text, so the schema rule locates it; as
-    `inf` it would pass on to the rules and to reports that cannot be written as JSON."""
-    value = float(text)
-    return value if value - value == 0 else text
-
-
-DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_number)
-_decode = DECODER.decode
+# A number too large for a float (1e400) reads as infinity, as in `json.loads`: every number in the schema
+# has bounds, so the `schema` rule fails it at its place, and the rules read only finite numbers.
+DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
 _raw_decode = DECODER.raw_decode
+_scan = DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__, not typed
+
+
+def _decode(text: str) -> Any:
+    """`DECODER.decode(text)`, calling its scanner directly: a backfill decodes millions of lines, and the
+    two Python frames around the scanner cost as much as the `schema` rule's fast check of a small record.
+    Anything unusual (leading blanks, no value, extra data) goes to `DECODER.decode` for its exact error."""
+    try:
+        data, end = _scan(text, 0)
+    except StopIteration:
+        return DECODER.decode(text)
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        return DECODER.decode(text)
+    return data
 
 
 def _record(document: Document, index: int, data: Any, media_type: str, line: int | None) -> BatchRecord | Unreadable:

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import NO_FINDINGS, integer, lineage, number
-from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
+from eln_msc_plugin.rulepack.derived import integer, lineage, number
+from eln_msc_plugin.rules import NO_FINDINGS, Rule, RuleContext, rule, same_for
 
 # (member, the value that makes it a result, what a scientist calls it)
 ASSAYS = (("beta_gal", "percent_positive", "SA-β-gal"), ("p16", "fold_change", "p16"), ("p21", "fold_change", "p21"))

@@ -18,12 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from eln_msc_plugin.model import Finding
 from eln_msc_plugin.rules import RuleContext
-
-# What a rule returns when it has nothing to say (rules that give at most one finding return a list, not a
-# generator: most records are fine, and a generator costs more to start than the check itself).
-NO_FINDINGS: tuple[Finding, ...] = ()
 
 # (earliest, latest POSIX second it can mean, whether a time of day was written); a bare date spans its day,
 # so `a[0] <= b[1]` is "a on or before b" and `a[1] < b[0]` is "a strictly before b", by day where a date is bare.

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import NO_FINDINGS, Cryo, Passage, lineage, metrics
-from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
+from eln_msc_plugin.rulepack.derived import Cryo, Passage, lineage, metrics
+from eln_msc_plugin.rules import NO_FINDINGS, Rule, RuleContext, rule, same_for
 
 SEED_TEXT = ("passage-to-function table and production specification 'P2–P4': Behrmann 2021, Stem Cell Rev Rep "
              "17:1862; Turinetto 2016, Int J Mol Sci 17:1164; Coppé 2010, Annu Rev Pathol 5:99")

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import NO_FINDINGS, Event, Lineage, Passage, lineage, show
-from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
+from eln_msc_plugin.rulepack.derived import Event, Lineage, Passage, lineage, show
+from eln_msc_plugin.rules import NO_FINDINGS, Rule, RuleContext, rule, same_for
 
 PDL_SOURCES = ("PD = log2(harvested/seeded) on viable counts: ATCC 'passage number vs population doubling level', "
                "Coriell, Hayflick 1973; ICH Q5D (accurate count of population doublings)")

@@ -7,8 +7,8 @@ from typing import Any
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import NO_FINDINGS, integer, lineage, number, show, wilson
-from eln_msc_plugin.rules import Check, Rule, RuleContext, rule, same_for
+from eln_msc_plugin.rulepack.derived import integer, lineage, number, show, wilson
+from eln_msc_plugin.rules import NO_FINDINGS, Check, Rule, RuleContext, rule, same_for
 
 BETA_GAL_SOURCE = ("Dimri 1995, PNAS 92:9363; Debacq-Chainiaux 2009, Nat Protoc 4:1798; early-passage MSCs a few "
                    "percent positive, 20–55 % late (Bobkov 2020, Mol Biol Rep 47:3867); 10/20 % lines are in-house "
