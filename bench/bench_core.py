@@ -8,8 +8,9 @@ Generates N varied records (mostly valid, some invalid) as JSON Lines and as XML
 directory, then times in this process: (a) bare json.loads of every line, (b) the pipeline over the
 JSON Lines file, (c) bare lxml iterparse of the XML (clearing elements), (d) the pipeline over the
 XML file; (b0) and (d0) are the core alone (the `schema` rule only). Each step runs --repeat times
-and the best run counts (the one least disturbed by the rest of the machine). Then runs the JSON Lines validation for N and 4N records in fresh subprocesses and reports
-the peak memory of each (VmHWM, else ru_maxrss). Prints a table; writes JSON to bench/out/.
+and the best run counts (the one least disturbed by the rest of the machine). Then validates N and
+4N records, JSON Lines and XML, in fresh subprocesses and reports the peak memory of each (VmHWM,
+else ru_maxrss). Prints a table; writes JSON to bench/out/.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from lxml import etree  # noqa: E402 - after the path is set
 from eln_msc_plugin.pipeline import Engine, iter_reports  # noqa: E402 - after the path is set
 from eln_msc_plugin.rules import RuleSet  # noqa: E402 - after the path is set
 from tests.records import record  # noqa: E402 - after the path is set
-from tests.xmlgen import many_to_xml  # noqa: E402 - after the path is set
+from tests.xmlgen import NAMESPACE, record_xml  # noqa: E402 - after the path is set
 
 OUT = ROOT / "bench" / "out"
 
@@ -59,12 +60,16 @@ def varied(i: int, rng: random.Random) -> dict[str, Any]:
 
 
 def write_inputs(n: int, where: Path) -> tuple[Path, Path]:
+    """The same N records as JSON Lines and as one `batch_records` XML document, written as generated."""
     rng = random.Random(42)
-    records = [varied(i, rng) for i in range(n)]
     jsonl, xml = where / f"records-{n}.jsonl", where / f"records-{n}.xml"
-    with open(jsonl, "w", encoding="utf-8") as out:
-        out.writelines(json.dumps(data, separators=(",", ":")) + "\n" for data in records)
-    xml.write_bytes(many_to_xml(records))
+    with open(jsonl, "w", encoding="utf-8") as lines, open(xml, "w", encoding="utf-8") as batch:
+        batch.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<batch_records xmlns="{NAMESPACE}">\n')
+        for i in range(n):
+            data = varied(i, rng)
+            lines.write(json.dumps(data, separators=(",", ":")) + "\n")
+            batch.write(record_xml(data, declare=False) + "\n")
+        batch.write("</batch_records>\n")
     return jsonl, xml
 
 
@@ -160,8 +165,8 @@ def main() -> None:
         rows[5]["ratio_to_bare"] = round(rows[5]["seconds"] / rows[3]["seconds"], 2)
         memory = []
         if not args.skip_memory:
-            jsonl4, _ = write_inputs(4 * n, Path(tmp))
-            memory = [peak_memory(jsonl), peak_memory(jsonl4)]
+            jsonl4, xml4 = write_inputs(4 * n, Path(tmp))
+            memory = [peak_memory(jsonl), peak_memory(jsonl4), peak_memory(xml), peak_memory(xml4)]
     rules = sorted(r.id for r in engine.ruleset.rules)
     print(f"{n} records, {len(rules)} rules registered, Python {platform.python_version()}")
     print(f"{'step':34} {'seconds':>9} {'records/s':>11} {'x bare':>7}  verdicts")
@@ -169,7 +174,7 @@ def main() -> None:
         print(f"{row['step']:34} {row['seconds']:>9.2f} {row['records_per_s']:>11,} "
               f"{row.get('ratio_to_bare', ''):>7}  {row['result'] if isinstance(row['result'], dict) else ''}")
     for m in memory:
-        print(f"peak memory, JSONL validation of {m['records']:>8,} records ({m['bytes'] / 1e6:.0f} MB): "
+        print(f"peak memory, validation of {m['file']:>22} ({m['records']:>7,} records, {m['bytes'] / 1e6:.0f} MB): "
               f"{m['peak_rss_kb'] / 1024:.1f} MB")
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"records": n, "rules": rules, "python": platform.python_version(), "steps": rows, "memory": memory,

@@ -178,3 +178,19 @@ def test_examples_are_named_in_the_readme() -> None:
     readme = (EXAMPLES / "README.md").read_text()
     files = [p.name for p in EXAMPLES.iterdir() if p.suffix in (".json", ".jsonl", ".xml")]
     assert files and all(f"`{name}`" in readme for name in files)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1}\n', '  {"a": 1}', '{"a": 1}  \r\n', '{"a": 1} x', '{"a": 1}{"b": 2}', "", " ", "\n", "[1, 2]",
+    '{"a": NaN}', '{"a": 1, "a": 2}', '{"a": 1e400}', '{"a": ', "01", '"text"\t',
+], ids=["line", "leading-blank", "trailing-blanks", "extra-word", "two-objects", "empty", "blank", "newline",
+        "array", "nan", "duplicate", "overflow", "cut-short", "leading-zero", "string"])
+def test_a_line_decodes_as_the_decoder_itself_decodes_it(text: str) -> None:
+    # `_decode` calls the decoder's scanner directly: same value, or the same error at the same place
+    def outcome(decode: object) -> object:
+        try:
+            return ("value", decode(text))  # type: ignore[operator]
+        except ValueError as error:
+            return (type(error).__name__, str(error))
+
+    assert outcome(json_format._decode) == outcome(json_format.DECODER.decode)
