@@ -140,11 +140,58 @@ def schema_only(engine: Engine) -> Engine:
     return Engine(engine.pm, RuleSet(rs.name, rs.version, rules, {"schema": rs.thresholds["schema"]}))
 
 
+def breakdown(jsonl: Path, engine: Engine, repeat: int) -> list[tuple[str, float]]:
+    """Microseconds per valid record of each step on its own, in memory (the valid records of the file).
+
+    Each row adds one step to the one before it, or times a part of the engine alone, so the table
+    says where a record's time goes.
+    """
+    from eln_msc_plugin import schema
+    from eln_msc_plugin.formats.json_format import _decode, _record
+    from eln_msc_plugin.model import Document
+    from eln_msc_plugin.rulepack import derived
+    from eln_msc_plugin.rules import Rule, RuleContext
+
+    fast = schema.fast_check()
+    document = Document(jsonl.name)
+    raw = [line for line in jsonl.read_bytes().splitlines() if fast(json.loads(line), [])]
+    records = [_record(document, i, _decode(line.decode()), "", i) for i, line in enumerate(raw)]
+    rs = engine.ruleset
+    idle = Engine(engine.pm, RuleSet(rs.name, rs.version, [Rule(r.id, r.summary, lambda ctx: (), r.severities,
+                                                                r.thresholds) for r in rs.rules], rs.thresholds))
+
+    def lineage_and_metrics(record: Any) -> None:
+        ctx = RuleContext(record, "production", rs)
+        derived.metrics(derived.lineage(ctx))
+
+    def best(fn: Any, items: list[Any]) -> float:
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for item in items:
+                fn(item)
+            runs.append(time.perf_counter() - start)
+        return min(runs) / len(items) * 1e6
+
+    return [
+        ("bare json.loads of the line", best(json.loads, raw)),
+        ("strict decode (duplicate members, NaN refused)", best(lambda line: _decode(line.decode()), raw)),
+        ("+ canonical record (version, units)", best(lambda line: _record(document, 0, _decode(line.decode()), "", 0),
+                                                     raw)),
+        ("compiled schema check alone", best(lambda r: fast(r.data, []), records)),
+        ("engine with every rule a no-op", best(idle.evaluate, records)),
+        ("engine, `schema` rule only", best(schema_only(engine).evaluate, records)),
+        ("MSC lineage + report metrics alone", best(lineage_and_metrics, records)),
+        ("engine, full rule pack", best(engine.evaluate, records)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each step; the best one counts")
     parser.add_argument("--skip-memory", action="store_true", help="skip the N / 4N subprocess runs")
+    parser.add_argument("--breakdown", action="store_true", help="also time each step alone, per valid record")
     args = parser.parse_args()
     n = args.records
     engine = Engine()
@@ -167,6 +214,7 @@ def main() -> None:
         if not args.skip_memory:
             jsonl4, xml4 = write_inputs(4 * n, Path(tmp))
             memory = [peak_memory(jsonl), peak_memory(jsonl4), peak_memory(xml), peak_memory(xml4)]
+        parts = breakdown(jsonl, engine, args.repeat) if args.breakdown else []
     rules = sorted(r.id for r in engine.ruleset.rules)
     print(f"{n} records, {len(rules)} rules registered, Python {platform.python_version()}")
     print(f"{'step':34} {'seconds':>9} {'records/s':>11} {'x bare':>7}  verdicts")
@@ -176,9 +224,13 @@ def main() -> None:
     for m in memory:
         print(f"peak memory, validation of {m['file']:>22} ({m['records']:>7,} records, {m['bytes'] / 1e6:.0f} MB): "
               f"{m['peak_rss_kb'] / 1024:.1f} MB")
+    if parts:
+        print(f"where a valid record's time goes (microseconds, best of {args.repeat}):")
+        for label, micros in parts:
+            print(f"  {label:48} {micros:7.2f}")
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"records": n, "rules": rules, "python": platform.python_version(), "steps": rows, "memory": memory,
-              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+              "breakdown_us": dict(parts), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     target = OUT / f"bench_core-{n}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     target.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written {target.relative_to(ROOT)}")
