@@ -64,7 +64,7 @@ def _decode(text: str) -> Any:
 
 
 def _record(document: Document, index: int, data: Any, media_type: str, line: int | None) -> BatchRecord | Unreadable:
-    problem = common.version_problem(data)
+    problem = None if type(data) is dict and data.get("format_version") == "1.0" else common.version_problem(data)
     if problem:
         return common.unreadable(document, index, problem, media_type=media_type, line=line,
                                  path="/format_version", observed=data.get("format_version"))
@@ -90,22 +90,23 @@ def _failure(document: Document, index: int, error: Exception, media_type: str, 
     return common.unreadable(document, index, f"{error} (near line {line})", media_type=media_type, line=line)
 
 
-def _read_line(stream: IO[bytes]) -> tuple[bytes, bool]:
-    """One line, or its first MAX_RECORD_BYTES and True when it is longer (the rest is skipped)."""
-    line = stream.readline(MAX_RECORD_BYTES + 1)
-    if len(line) <= MAX_RECORD_BYTES or line.endswith(b"\n"):
-        return line, False
+def _skip_rest(stream: IO[bytes], line: bytes) -> bytes:
+    """The head of a line longer than MAX_RECORD_BYTES, the rest of it read past (and dropped) in chunks."""
     while True:
         rest = stream.readline(CHUNK)
         if not rest or rest.endswith(b"\n"):
-            return line[:64], True
+            return line[:64]
 
 
 def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Unreadable]:
     """JSON Lines: each non-blank line is a record; a bad line is an error and the next line goes on."""
     index = lineno = 0
+    readline = stream.readline
     while True:
-        raw, too_long = _read_line(stream)
+        raw = readline(MAX_RECORD_BYTES + 1)
+        too_long = len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n")
+        if too_long:
+            raw = _skip_rest(stream, raw)
         if not raw:
             return
         lineno += 1
