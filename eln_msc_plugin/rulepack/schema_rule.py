@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
 from eln_msc_plugin import schema
@@ -27,18 +28,16 @@ def _short(value: Any) -> Any:
 def _repr_head(value: Any, limit: int) -> str:
     """`repr(value)`, or a prefix of it at least `limit` characters long: the whole record need not be
     written out to show its first 200 characters (a record missing a member is reported with its head)."""
-    if type(value) is list:
-        parts, items, close = ["["], [(None, v) for v in value], "]"
-    elif type(value) is dict:
-        parts, items, close = ["{"], list(value.items()), "}"
-    else:
+    is_dict = type(value) is dict
+    if not is_dict and type(value) is not list:
         return repr(value)
+    parts = ["{" if is_dict else "["]
     size = 1
-    for i, (key, item) in enumerate(items):
+    for i, (key, item) in enumerate(value.items() if is_dict else zip(repeat(None), value)):
         if i:
             parts.append(", ")
             size += 2
-        if type(value) is dict:
+        if is_dict:
             head = f"{key!r}: "
             parts.append(head)
             size += len(head)
@@ -47,7 +46,7 @@ def _repr_head(value: Any, limit: int) -> str:
         size += len(text)
         if size >= limit:  # enough (`text` may itself be only a head)
             return "".join(parts)
-    parts.append(close)
+    parts.append("}" if is_dict else "]")
     return "".join(parts)
 
 
