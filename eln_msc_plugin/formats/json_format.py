@@ -130,7 +130,7 @@ def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | 
 
 _BRACKET = re.compile(r'["\[\]{}]')
 _STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
-_INVALID_BYTE = re.compile("[\udc80-\udcff]")
+_INVALID_BYTE = re.compile(f"[{chr(0xDC80)}-{chr(0xDCFF)}]")  # the lone surrogates of invalid bytes
 _SCALAR_END = re.compile(r"[\s,\]}]")
 
 
