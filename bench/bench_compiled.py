@@ -8,8 +8,9 @@ from the repository root with the dev extra installed (mypy brings mypyc) and a 
 Copies the working tree to a temporary directory and compiles the modules in COMPILED there. pluggy
 marks a hook implementation by setting an attribute on the function, which a compiled function does
 not take, so each compiled module's hooks move into a small uncompiled module beside it. The
-`schema` rule's fast check is generated at start-up with `exec` and stays interpreted. The arguments
-are handed to bench/bench_core.py, run in the copy.
+`schema` rule's fast check, which the plugin generates at start-up with `exec`, is written out as a
+module (`_fast_schema.py`) and compiled too. The arguments are handed to bench/bench_core.py, run in
+the copy.
 """
 
 from __future__ import annotations
@@ -47,6 +48,34 @@ def move_hooks(package: Path, module: str) -> str | None:
     return dotted
 
 
+def write_fast_schema(package: Path) -> None:
+    """The compiled schema check as a module of its own, and `schema.fast_check` returning it."""
+    sys.path.insert(0, str(package.parent))
+    from eln_msc_plugin import schema
+
+    compiler = schema._Compiler(schema.load_schema())
+    entry = compiler.function(compiler.root)
+    matchers = {matches: pattern for pattern, (_, matches) in compiler.patterns.items()}
+    lines = ["import re", "from typing import Any", "", "from eln_msc_plugin.schema import _matcher", ""]
+    for name, value in compiler.consts.items():
+        if name in matchers:
+            lines.append(f"{name} = _matcher(re.compile({matchers[name]!r}))")
+        elif isinstance(value, set) and not value:
+            lines.append(f"{name}: set[str] = set()")  # a matcher's memory of matching texts
+        else:
+            lines.append(f"{name} = {value!r}")
+    functions = [re.sub(r"^def (f\d+)\(v, unk\):$", r"def \1(v: Any, unk: list[Any]) -> bool:", line)
+                 for line in compiler.lines]
+    (package / "_fast_schema.py").write_text("\n".join([*lines, "", *functions, f"ENTRY = {entry}", ""]),
+                                             encoding="utf-8")
+    path = package / "schema.py"
+    text = path.read_text(encoding="utf-8")
+    generated = "    return _Compiler(load_schema()).compile()\n"
+    assert generated in text, "schema.fast_check changed: update bench_compiled.py"
+    path.write_text(text.replace(generated, "    from eln_msc_plugin._fast_schema import ENTRY\n\n    return ENTRY\n"),
+                    encoding="utf-8")
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "tree"
@@ -61,12 +90,13 @@ def main() -> int:
             if dotted is not None:
                 text = text.replace(f'"{dotted}",', f'"{dotted}_hooks",')
         plugins.write_text(text, encoding="utf-8")
-        sources = [str(package / f"{module}.py") for module in COMPILED]
+        write_fast_schema(package)
+        sources = [str(package / f"{module}.py") for module in (*COMPILED, "_fast_schema")]
         built = subprocess.run([sys.executable, "-m", "mypyc", *sources], cwd=copy, capture_output=True, text=True)
         if built.returncode != 0:
             print(built.stdout[-4000:], built.stderr[-4000:], sep="\n")
             return built.returncode
-        print(f"compiled with mypyc: {', '.join(COMPILED)}", flush=True)
+        print(f"compiled with mypyc: {', '.join(COMPILED)}, _fast_schema", flush=True)
         code = subprocess.run([sys.executable, "bench/bench_core.py", *sys.argv[1:]], cwd=copy).returncode
         (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
         for result in (copy / "bench" / "out").glob("*.json"):
