@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from eln_msc_plugin.backfill.runner import run_backfill
-from tests.kadi_support import load_stack
-from tests.test_backfill_helpers import create_historical, new_type, options
+from tests.support.historical import create_historical, new_type, options
+from tests.support.kadi import load_stack
 
 
 def plain_writes(stack: Any, record_ids: list[int], workers: int) -> float:

@@ -34,8 +34,8 @@ from lxml import etree  # noqa: E402 - after the path is set
 
 from eln_msc_plugin.pipeline import Engine, iter_reports  # noqa: E402 - after the path is set
 from eln_msc_plugin.rules import RuleSet  # noqa: E402 - after the path is set
-from tests.records import record  # noqa: E402 - after the path is set
-from tests.xmlgen import NAMESPACE, record_xml  # noqa: E402 - after the path is set
+from tests.support.records import record  # noqa: E402 - after the path is set
+from tests.support.xmlgen import NAMESPACE, record_xml  # noqa: E402 - after the path is set
 
 OUT = ROOT / "bench" / "out"
 

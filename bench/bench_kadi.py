@@ -27,8 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.kadi_support import annotation, batch_extras, load_stack, new_identifier  # noqa: E402
-from tests.records import record  # noqa: E402
+from tests.support.kadi import annotation, batch_extras, load_stack, new_identifier  # noqa: E402
+from tests.support.records import record  # noqa: E402
 
 
 def restart(plugins: str) -> None:

@@ -26,7 +26,7 @@ def engine(pm: pluggy.PluginManager) -> Engine:
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     """The running Kadi4Mat test stack; a test that needs it fails (not skips) when it is not running."""
-    from tests.kadi_support import load_stack
+    from tests.support.kadi import load_stack
 
     found = load_stack()
     if found is None:
@@ -36,4 +36,4 @@ def stack() -> Stack:
 
 
 if TYPE_CHECKING:
-    from tests.kadi_support import Stack
+    from tests.support.kadi import Stack

@@ -12,15 +12,15 @@ from eln_msc_plugin.backfill.options import parse_shard
 from eln_msc_plugin.backfill.runner import run_backfill
 from eln_msc_plugin.backfill.state import State
 from eln_msc_plugin.errors import ConfigError
-from tests.fault_proxy import FaultProxy, Schedule
-from tests.kadi_support import Stack
-from tests.test_backfill_helpers import (
+from tests.support.faults import FaultProxy, Schedule
+from tests.support.historical import (
     create_historical,
     new_type,
     options,
     service_revisions,
     verdicts,
 )
+from tests.support.kadi import Stack
 
 pytestmark = pytest.mark.kadi
 

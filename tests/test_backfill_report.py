@@ -64,6 +64,7 @@ def _chromium_args(profile: Path) -> list[str]:
             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"]
 
 
+@pytest.mark.browser
 def test_report_renders_in_headless_chromium_with_its_plots(tmp_path: Path) -> None:
     _, report = _local_report(tmp_path)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.kadi_support import Stack, wait_for
-from tests.test_backfill_helpers import (
+from tests.support.historical import (
     create_historical,
     new_type,
     service_revisions,
     verdicts,
 )
+from tests.support.kadi import Stack, wait_for
 
 pytestmark = pytest.mark.kadi
 COUNT = 1000

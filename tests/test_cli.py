@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from eln_msc_plugin import cli
-from tests.records import as_json, record
+from tests.support.records import as_json, record
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eln_msc_plugin import cli
-from tests.kadi_support import Stack
+from tests.support.kadi import Stack
 
 pytestmark = pytest.mark.kadi
 

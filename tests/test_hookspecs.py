@@ -15,7 +15,7 @@ from eln_msc_plugin.model import Document, Finding, Report
 from eln_msc_plugin.pipeline import Engine
 from eln_msc_plugin.plugins import default_ruleset
 from eln_msc_plugin.rules import rule
-from tests.records import as_json, record
+from tests.support.records import as_json, record
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "hooks.md"
 HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("eln_msc_")]

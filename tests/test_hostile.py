@@ -15,8 +15,8 @@ import pytest
 
 from eln_msc_plugin.model import Document, Report
 from eln_msc_plugin.pipeline import Engine
-from tests.records import BASE, as_json
-from tests.xmlgen import NAMESPACE, record_xml
+from tests.support.records import BASE, as_json
+from tests.support.xmlgen import NAMESPACE, record_xml
 
 GOOD = as_json(BASE)
 RECORD = record_xml(BASE, declare=False).encode()

@@ -11,7 +11,7 @@ import pytest
 from eln_msc_plugin.formats import json_format
 from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 from eln_msc_plugin.pipeline import Engine
-from tests.records import BASE, as_json, record
+from tests.support.records import BASE, as_json, record
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GOOD = as_json(BASE)

@@ -11,8 +11,8 @@ import pytest
 from eln_msc_plugin import validate_document
 from eln_msc_plugin.kadi import KADI_RECORD
 from eln_msc_plugin.kadi.extras import has_batch_extras, record_from_kadi
-from tests.kadi_support import TEMPLATE, batch_extras, extra, fill_template
-from tests.records import BASE, record
+from tests.support.kadi import TEMPLATE, batch_extras, extra, fill_template
+from tests.support.records import BASE, record
 
 
 def kadi_record(extras: list[dict[str, Any]]) -> dict[str, Any]:

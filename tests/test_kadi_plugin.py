@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from eln_msc_plugin.kadi.sink import report_name
-from tests.kadi_support import (
+from tests.support.kadi import (
     Stack,
     annotation,
     batch_extras,
@@ -21,8 +21,8 @@ from tests.kadi_support import (
     wait_annotation,
     wait_for,
 )
-from tests.records import record, set_path
-from tests.xmlgen import to_xml
+from tests.support.records import record, set_path
+from tests.support.xmlgen import to_xml
 
 pytestmark = pytest.mark.kadi
 
@@ -249,7 +249,7 @@ def test_rejudging_an_unchanged_record_writes_nothing(stack: Stack) -> None:
 
 
 def test_shipped_template_imports_and_records_made_from_it_are_judged(stack: Stack) -> None:
-    from tests.kadi_support import TEMPLATE, fill_template, new_identifier
+    from tests.support.kadi import TEMPLATE, fill_template, new_identifier
 
     scientist = stack.scientist()
     template = json.loads(TEMPLATE.read_text(encoding="utf-8"))

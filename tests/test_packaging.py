@@ -7,6 +7,8 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -14,6 +16,7 @@ def run(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow
 def test_wheel_in_a_fresh_venv_finds_its_schemas_and_validates(tmp_path: Path) -> None:
     built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
                 tmp_path / "dist", REPO, cwd=tmp_path)

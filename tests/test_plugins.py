@@ -15,7 +15,7 @@ from eln_msc_plugin.errors import ConfigError
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.plugins import DEFAULT_PLUGINS, collect_rules, get_plugin_manager
 from eln_msc_plugin.rules import Rule, rule, same_for
-from tests.records import as_json, record
+from tests.support.records import as_json, record
 
 
 def _noop(ctx: Any) -> Any:

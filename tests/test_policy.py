@@ -12,7 +12,7 @@ from eln_msc_plugin.errors import ConfigError
 from eln_msc_plugin.pipeline import Engine
 from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
 from eln_msc_plugin.policy import load_policy, ruleset_with_policy
-from tests.records import record
+from tests.support.records import record
 
 PM = get_plugin_manager()
 BASE_RULES = default_ruleset(PM)

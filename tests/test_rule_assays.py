@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.records import record
-from tests.test_pdl import findings
+from tests.support.records import record
+from tests.support.rulecheck import findings
 
 REQUIRED = [("production", "fail"), ("banking", "warn"), ("research", None)]
 

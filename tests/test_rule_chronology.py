@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.records import record, set_path
-from tests.test_pdl import findings
+from tests.support.records import record, set_path
+from tests.support.rulecheck import findings
 
 CASES = [
     ("in-order", [], []),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_pdl import findings, lot, passage
+from tests.support.rulecheck import findings, lot, passage
 
 
 def _growth(last_days: int, last_harvested: float = 4e6) -> dict:

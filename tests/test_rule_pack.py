@@ -10,8 +10,8 @@ import pytest
 from eln_msc_plugin.model import BatchRecord
 from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
 from eln_msc_plugin.rules import USES, RuleContext
-from tests.records import record, set_path
-from tests.test_pdl import report
+from tests.support.records import record, set_path
+from tests.support.rulecheck import report
 
 RULESET = default_ruleset(get_plugin_manager(load_entry_points=False))
 PACK = ["passage.window", "passage.class", "passage.sequence", "pdl.limit", "pdl.consistency", "pdl.monotonic",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.records import record
-from tests.test_pdl import findings, lot, passage, report
+from tests.support.records import record
+from tests.support.rulecheck import findings, lot, passage, report
 
 WINDOW = [
     ("production", 1, "warn"), ("production", 2, None), ("production", 4, None), ("production", 5, "fail"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.records import record
-from tests.test_pdl import findings, lot, passage
+from tests.support.records import record
+from tests.support.rulecheck import findings, lot, passage
 
 # The base record's counts give 8.54, so the record-level reported value decides pdl.limit here.
 LIMIT = [

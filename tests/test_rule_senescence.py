@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.records import record
-from tests.test_pdl import findings
+from tests.support.records import record
+from tests.support.rulecheck import findings
 
 BETA_GAL = [
     ("production", 9.99, None), ("production", 10.0, "warn"), ("production", 19.99, "warn"),

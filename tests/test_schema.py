@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eln_msc_plugin import schema
-from tests.records import BASE
+from tests.support.records import BASE
 
 check = schema.fast_check()
 

@@ -7,8 +7,8 @@ import pytest
 from eln_msc_plugin.formats import common
 from eln_msc_plugin.model import Document
 from eln_msc_plugin.pipeline import Engine
-from tests.records import BASE, as_json
-from tests.xmlgen import many_to_xml, to_xml
+from tests.support.records import BASE, as_json
+from tests.support.xmlgen import many_to_xml, to_xml
 
 LINES = as_json(BASE) + b"\n" + as_json(BASE) + b"\n"
 

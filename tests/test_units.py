@@ -9,8 +9,8 @@ import pytest
 from eln_msc_plugin.formats import common
 from eln_msc_plugin.model import BatchRecord, Document
 from eln_msc_plugin.pipeline import Engine
-from tests.records import as_json, record
-from tests.xmlgen import to_xml
+from tests.support.records import as_json, record
+from tests.support.xmlgen import to_xml
 
 # Every spelling the spec names, with the value 4.1 and the cells it means.
 SPEC_UNITS = {"cells": 4.1, "1e3 cells": 4100, "1e6 cells": 4_100_000, "1e9 cells": 4_100_000_000,

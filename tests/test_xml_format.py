@@ -14,8 +14,8 @@ from eln_msc_plugin import schema
 from eln_msc_plugin.formats import xml_format
 from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 from eln_msc_plugin.pipeline import Engine
-from tests.records import BASE, as_json, record, set_path
-from tests.xmlgen import NAMESPACE, many_to_xml, to_xml
+from tests.support.records import BASE, as_json, record, set_path
+from tests.support.xmlgen import NAMESPACE, many_to_xml, to_xml
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -257,7 +257,7 @@ class _PlainConverter(xml_format._Converter):
 
 
 def test_leaves_read_inline_equal_the_plain_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_pipeline import mixed
+    from tests.support.mixed import mixed
 
     records = mixed(600, seed=5)
     extra = (many_to_xml([BASE]).replace(b"<lot_id>", b'<cells_seeded unit="M cells">2</cells_seeded><lot_id>')

@@ -18,7 +18,7 @@ from eln_msc_plugin.eln.http import Token
 from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.kadi.sink import annotation_of
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STACK_DIR = Path(os.environ.get("ELN_MSC_STACK_DIR", REPO / ".stack"))
 
 

@@ -12,8 +12,8 @@ from eln_msc_plugin.backfill.options import Options
 from eln_msc_plugin.eln.http import Token
 from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.pipeline import validate_document
-from tests.kadi_support import Stack, batch_extras, extra, new_identifier
-from tests.records import record, set_path
+from tests.support.kadi import Stack, batch_extras, extra, new_identifier
+from tests.support.records import record, set_path
 
 KINDS = ("pass", "beta-gal-warn", "late-passage-fail", "senescent-fail", "research-warn", "no-data")
 
