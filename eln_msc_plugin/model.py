@@ -7,15 +7,19 @@ becomes an `Unreadable` carrying the findings that say why.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
+# The one vocabulary of severities and verdicts: every host ranks, counts and shows findings with these.
 Severity = Literal["fail", "warn", "info"]
 Verdict = Literal["pass", "warn", "fail", "error"]
 
-SEVERITIES: tuple[str, ...] = ("fail", "warn", "info")
-VERDICTS: tuple[str, ...] = ("pass", "warn", "fail", "error")
-_RANK = {"info": 0, "warn": 1, "fail": 2}
+SEVERITIES: tuple[Severity, ...] = ("fail", "warn", "info")  # most severe first
+VERDICTS: tuple[Verdict, ...] = ("pass", "warn", "fail", "error")  # best first
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warn": 1, "fail": 2}
+VERDICT_RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
+_BY_RANK: dict[int, Severity] = {SEVERITY_RANK[s]: s for s in SEVERITIES}
 
 
 @dataclass(slots=True)
@@ -126,21 +130,58 @@ class Report:
         }
 
 
-def verdict_of(findings: list[Finding]) -> str:
+def verdict_of(findings: Iterable[Finding]) -> Verdict:
     """`fail` if any finding fails, else `warn` if any warns, else `pass`."""
     worst = 0
     for finding in findings:
-        rank = _RANK.get(finding.severity, 0)
+        rank = SEVERITY_RANK.get(finding.severity, 0)
         if rank > worst:
             worst = rank
             if worst == 2:
                 break
-    return ("pass", "warn", "fail")[worst]
+    return VERDICTS[worst]
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Most severe first, then in record order."""
-    return sorted(findings, key=lambda f: -_RANK.get(f.severity, 0))
+    return sorted(findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
+
+
+def worst_verdict(verdicts: Iterable[str]) -> Verdict:
+    """The worst of `verdicts` (`error`, then `fail`, `warn`, `pass`); `pass` when there are none."""
+    worst = max((VERDICT_RANK[v] for v in verdicts), default=0)
+    return VERDICTS[worst]
+
+
+def worst_severity(severities: Iterable[str]) -> Severity | None:
+    """The most severe of `severities` (`fail`, then `warn`, `info`), or `None` when there are none."""
+    worst = max((SEVERITY_RANK[s] for s in severities), default=None)
+    return None if worst is None else _BY_RANK[worst]
+
+
+def verdict_counts(verdicts: Iterable[str]) -> dict[Verdict, int]:
+    """How many of each verdict (every verdict present, best first)."""
+    counts: dict[Verdict, int] = {v: 0 for v in VERDICTS}
+    for verdict in verdicts:
+        counts[verdict] += 1  # type: ignore[index]
+    return counts
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
+    """How many findings there are of each severity (every severity present, most severe first)."""
+    counts: dict[Severity, int] = {s: 0 for s in SEVERITIES}
+    for finding in findings:
+        counts[finding.severity] += 1  # type: ignore[index]
+    return counts
+
+
+def shown_findings(report: Report) -> list[Finding]:
+    """The findings a person is shown first: those that warn or fail (most severe first, as in the report);
+    for a record that could not be read (verdict `error`), every finding, since they say why."""
+    shown = [f for f in report.findings if f.severity != "info"]
+    if not shown and report.verdict == "error":
+        return list(report.findings)
+    return shown
 
 
 HEAD_SIZE = 4096

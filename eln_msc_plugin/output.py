@@ -10,7 +10,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from eln_msc_plugin import __version__
-from eln_msc_plugin.model import VERDICTS, Report
+from eln_msc_plugin.model import VERDICTS, Finding, Report, shown_findings
 from eln_msc_plugin.rules import RuleSet
 
 TOOL = {"name": "eln-msc-plugin", "version": __version__}
@@ -57,8 +57,7 @@ class TextWriter(Writer):
         name = report.record_id or "(no record id)"
         revision = f" rev {report.revision}" if report.revision else ""
         self.out.write(f"{label} {report.source}#{report.index}  {name}{revision}\n")
-        shown = [f for f in report.findings if f.severity != "info"] or (
-            report.findings if report.verdict == "error" else [])
+        shown = shown_findings(report)
         for finding in shown[:MAX_FINDINGS_SHOWN]:
             where = f" (line {finding.line})" if finding.line else ""
             self.out.write(f"      {finding.severity}: [{finding.rule}] {finding.message}{where}\n")
@@ -99,7 +98,7 @@ class JunitWriter(Writer):
 
     def write(self, report: Report) -> None:
         name = quoteattr(f"{report.record_id or '(no record id)'} #{report.index}")
-        body = "\n".join(f"{f.severity}: [{f.rule}] {f.path} {f.message}" for f in report.findings)
+        body = "\n".join(finding_line(f) for f in report.findings)
         case = f'  <testcase classname={quoteattr(report.source)} name={name}>'
         if report.verdict in ("fail", "error"):
             tag = "failure" if report.verdict == "fail" else "error"
@@ -120,6 +119,14 @@ class JunitWriter(Writer):
         for case in self.cases:
             self.out.write(case + "\n")
         self.out.write("</testsuite>\n")
+
+
+def finding_line(finding: Finding) -> str:
+    """`severity: [rule] path: message (line N)`; the path is left out when the message already begins with it
+    (schema messages name their place) and when the finding is about the whole record."""
+    where = f"{finding.path}: " if finding.path and not finding.message.startswith(finding.path) else ""
+    line = f" (line {finding.line})" if finding.line else ""
+    return f"{finding.severity}: [{finding.rule}] {where}{finding.message}{line}"
 
 
 WRITERS: dict[str, type[Writer]] = {"text": TextWriter, "json": JsonWriter, "junit": JunitWriter}

@@ -79,12 +79,19 @@ def counts_plausible(ctx: RuleContext) -> list[Finding]:
         if (low is not None and density < low) or (high is not None and density > high):
             count = f"{seeded:,.0f}" if seeded >= 10 else show(seeded)  # 0.7 "cells" is the slip: show it as written
             found.append(ctx.finding("fail", p.path + "/cells_seeded",
-                                     f"{p.label} was seeded at {density:,.4g} cells/cm² ({count} cells on "
-                                     f"{show(p.area)} cm²), outside {low if low is not None else 0:,}–"
-                                     f"{high if high is not None else '∞'} cells/cm²: almost surely a unit slip "
-                                     f"(×10⁶ written as cells).", density,
+                                     f"{p.label} was seeded at {_density(density)} cells/cm² ({count} cells on "
+                                     f"{show(p.area)} cm²), outside {_density(low or 0)}–"
+                                     f"{_density(high) if high is not None else '∞'} cells/cm²: almost surely a "
+                                     f"unit slip (×10⁶ written as cells).", density,
                                      {"minimum": low, "maximum": high}))
     return found
+
+
+def _density(value: float) -> str:
+    """A density for a message: thousands separated and two decimals at most, two significant digits below 1."""
+    if value < 1:
+        return f"{value:.2g}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 @hookimpl
