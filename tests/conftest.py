@@ -23,6 +23,24 @@ def engine(pm: pluggy.PluginManager) -> Engine:
     return Engine(pm)
 
 
+@pytest.fixture
+def fake_elabftw() -> Iterator[FakeElabftw]:
+    """A fresh fake eLabFTW on loopback; the test fails if anything sent or answered broke the API description."""
+    from tests.support.fake_elabftw import FakeElabftw
+
+    with FakeElabftw() as fake:
+        yield fake
+    assert not fake.violations, "\n".join(fake.violations)
+
+
+@pytest.fixture
+def lab(fake_elabftw: FakeElabftw) -> Lab:
+    """A team on the fake eLabFTW: a scientist, the plugin's service account (read/write and read-only keys)."""
+    from tests.support.elabftw import make_lab
+
+    return make_lab(fake_elabftw)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     """The running Kadi4Mat test stack; a test that needs it fails (not skips) when it is not running."""
@@ -36,4 +54,6 @@ def stack() -> Stack:
 
 
 if TYPE_CHECKING:
+    from tests.support.elabftw import Lab
+    from tests.support.fake_elabftw import FakeElabftw
     from tests.support.kadi import Stack
