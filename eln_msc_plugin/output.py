@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -16,6 +18,7 @@ from eln_msc_plugin.rules import RuleSet
 TOOL = {"name": "eln-msc-plugin", "version": __version__}
 _COLOURS = {"pass": "32", "warn": "33", "fail": "31", "error": "35"}
 MAX_FINDINGS_SHOWN = 3
+SPOOL_IN_MEMORY = 8 << 20  # JUnit cases kept in memory up to this many characters, then in a file
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -23,46 +26,66 @@ def use_colour(stream: IO[str]) -> bool:
 
 
 class Writer:
-    """Receives reports one at a time and closes with a summary; returns the count per verdict."""
+    """Receives reports one at a time and closes with a summary; returns the count per verdict.
 
-    def __init__(self, out: IO[str], ruleset: RuleSet) -> None:
+    `render` turns one report into its text; `emit` writes rendered reports (one, or a block of them joined
+    by `separator`, rendered in another process), so the output is the same however the work was shared.
+    """
+
+    separator = ""  # written between two rendered reports
+
+    def __init__(self, out: IO[str], ruleset: RuleSet, *, colour: bool | None = None) -> None:
         self.out = out
         self.ruleset = ruleset
         self.counts: Counter[str] = Counter({v: 0 for v in VERDICTS})
+        self.colour = use_colour(out) if colour is None else colour
 
     def write_all(self, reports: Iterable[Report]) -> Counter[str]:
+        self.open()
         for report in reports:
-            self.counts[report.verdict] += 1
             self.write(report)
         self.close()
         return self.counts
 
+    def open(self) -> None:
+        """Write what comes before the first report."""
+
     def write(self, report: Report) -> None:
+        self.counts[report.verdict] += 1
+        self.emit(self.render(report))
+
+    def add(self, block: str, counts: Mapping[str, int]) -> None:
+        """Reports rendered elsewhere: their texts joined by `separator`, and their count per verdict."""
+        self.counts.update(counts)
+        if block:
+            self.emit(block)
+
+    def render(self, report: Report) -> str:
         raise NotImplementedError
+
+    def emit(self, block: str) -> None:
+        self.out.write(block)
 
     def close(self) -> None:
         raise NotImplementedError
 
 
 class TextWriter(Writer):
-    def __init__(self, out: IO[str], ruleset: RuleSet) -> None:
-        super().__init__(out, ruleset)
-        self.colour = use_colour(out)
-
     def paint(self, verdict: str, text: str) -> str:
         return f"\033[{_COLOURS[verdict]}m{text}\033[0m" if self.colour else text
 
-    def write(self, report: Report) -> None:
+    def render(self, report: Report) -> str:
         label = self.paint(report.verdict, f"{report.verdict.upper():5}")
         name = report.record_id or "(no record id)"
         revision = f" rev {report.revision}" if report.revision else ""
-        self.out.write(f"{label} {report.source}#{report.index}  {name}{revision}\n")
+        lines = [f"{label} {report.source}#{report.index}  {name}{revision}\n"]
         shown = shown_findings(report)
         for finding in shown[:MAX_FINDINGS_SHOWN]:
             where = f" (line {finding.line})" if finding.line else ""
-            self.out.write(f"      {finding.severity}: [{finding.rule}] {finding.message}{where}\n")
+            lines.append(f"      {finding.severity}: [{finding.rule}] {finding.message}{where}\n")
         if len(shown) > MAX_FINDINGS_SHOWN:
-            self.out.write(f"      … and {len(shown) - MAX_FINDINGS_SHOWN} more (use --format json for all)\n")
+            lines.append(f"      … and {len(shown) - MAX_FINDINGS_SHOWN} more (use --format json for all)\n")
+        return "".join(lines)
 
     def close(self) -> None:
         total = sum(self.counts.values())
@@ -72,17 +95,25 @@ class TextWriter(Writer):
                        f"(rule pack {rs.name} {rs.version}, thresholds {rs.sha256[:12]})\n")
 
 
+# One encoder for every report: `json.dumps` with an argument builds a new one per call.
+_encode = json.JSONEncoder(default=str, check_circular=False).encode
+
+
 class JsonWriter(Writer):
     """Streams exactly one JSON document, so memory does not grow with the number of records."""
 
-    def __init__(self, out: IO[str], ruleset: RuleSet) -> None:
-        super().__init__(out, ruleset)
-        head = {"tool": TOOL, "ruleset": ruleset.as_dict()}
+    separator = ",\n  "
+
+    def open(self) -> None:
+        head = {"tool": TOOL, "ruleset": self.ruleset.as_dict()}
         self.out.write(json.dumps(head)[:-1] + ', "records": [')
         self.first = True
 
-    def write(self, report: Report) -> None:
-        self.out.write(("\n  " if self.first else ",\n  ") + json.dumps(report.as_dict(), default=str))
+    def render(self, report: Report) -> str:
+        return _encode(report.as_dict())
+
+    def emit(self, block: str) -> None:
+        self.out.write(("\n  " if self.first else ",\n  ") + block)
         self.first = False
 
     def close(self) -> None:
@@ -90,13 +121,18 @@ class JsonWriter(Writer):
 
 
 class JunitWriter(Writer):
-    """JUnit XML: one test case per record; fail and error verdicts are failures and errors."""
+    """JUnit XML: one test case per record; fail and error verdicts are failures and errors.
 
-    def __init__(self, out: IO[str], ruleset: RuleSet) -> None:
-        super().__init__(out, ruleset)
-        self.cases: list[str] = []
+    The suite's counts come first in the document, so the cases wait in a spool file (in memory while
+    small) until the last one is judged, rather than in a list that grows with the run.
+    """
 
-    def write(self, report: Report) -> None:
+    def open(self) -> None:
+        self.spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close(), after the last case
+            max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8",
+            newline="")
+
+    def render(self, report: Report) -> str:
         name = quoteattr(f"{report.record_id or '(no record id)'} #{report.index}")
         body = "\n".join(finding_line(f) for f in report.findings)
         case = f'  <testcase classname={quoteattr(report.source)} name={name}>'
@@ -106,7 +142,10 @@ class JunitWriter(Writer):
             case += f"\n    <{tag} message={quoteattr(first)}>{escape(body)}</{tag}>"
         elif body:
             case += f"\n    <system-out>{escape(body)}</system-out>"
-        self.cases.append(case + "\n  </testcase>")
+        return case + "\n  </testcase>\n"
+
+    def emit(self, block: str) -> None:
+        self.spool.write(block)
 
     def close(self) -> None:
         c = self.counts
@@ -116,8 +155,9 @@ class JunitWriter(Writer):
         rs = self.ruleset
         self.out.write(f'  <properties><property name="ruleset" value={quoteattr(f"{rs.name} {rs.version}")}/>'
                        f'<property name="ruleset_sha256" value="{rs.sha256}"/></properties>\n')
-        for case in self.cases:
-            self.out.write(case + "\n")
+        with self.spool:
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, self.out)
         self.out.write("</testsuite>\n")
 
 

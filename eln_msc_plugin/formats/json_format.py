@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO, Any
 
 from eln_msc_plugin.formats import common
@@ -74,9 +74,10 @@ def _record(document: Document, index: int, data: Any, media_type: str, line: in
     return record
 
 
-def _failure(document: Document, index: int, error: Exception, media_type: str, line: int) -> Unreadable:
+def _failure(document: Document, index: int, error: Exception, media_type: str, line: int,
+             column: int | None = None) -> Unreadable:
     if isinstance(error, json.JSONDecodeError):
-        message = f"malformed JSON at line {line}, column {error.colno}: {error.msg}"
+        message = f"malformed JSON at line {line}, column {column or error.colno}: {error.msg}"
         return common.unreadable(document, index, message, media_type=media_type, line=line)
     if isinstance(error, UnicodeDecodeError):
         message = f"not valid UTF-8 (byte {error.start} of line {line}): {error.reason}"
@@ -98,9 +99,12 @@ def _skip_rest(stream: IO[bytes], line: bytes) -> bytes:
             return line[:64]
 
 
-def iter_lines(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Unreadable]:
-    """JSON Lines: each non-blank line is a record; a bad line is an error and the next line goes on."""
-    index = lineno = 0
+def iter_lines(document: Document, stream: IO[bytes], lines_before: int = 0,
+               index: int = 0) -> Iterator[BatchRecord | Unreadable]:
+    """JSON Lines: each non-blank line is a record; a bad line is an error and the next line goes on.
+
+    `lines_before` and `index`: where `stream` starts in a larger file (a chunk read by another process)."""
+    lineno = lines_before
     readline = stream.readline
     while True:
         raw = readline(MAX_RECORD_BYTES + 1)
@@ -162,13 +166,14 @@ def _value_end(text: str, pos: int) -> int | None:
 class _Buffer:
     """Decoded text of a stream, read in chunks, with the line number of the read position."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], line: int = 1) -> None:
         self.stream = stream
         # invalid bytes become lone surrogates, so the value holding them is refused and the next one read
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="surrogateescape")
         self.text = ""
         self.pos = 0
-        self.line = 1
+        self.line = line
+        self.column = 0  # column of text[0] on its line: the text before it may have been dropped
         self.eof = False
 
     def more(self) -> bool:
@@ -178,6 +183,8 @@ class _Buffer:
         self.eof = not chunk
         if self.pos > CHUNK:
             self.line += self.text.count("\n", 0, self.pos)
+            newline = self.text.rfind("\n", 0, self.pos)
+            self.column = self.pos - newline - 1 if newline >= 0 else self.column + self.pos
             self.text, self.pos = self.text[self.pos:], 0
         self.text += self.decoder.decode(chunk, final=self.eof)
         return True
@@ -196,6 +203,11 @@ class _Buffer:
 
     def line_at(self, pos: int) -> int:
         return self.line + self.text.count("\n", 0, pos)
+
+    def column_at(self, pos: int) -> int:
+        """The 1-based column of `pos`, counted as `json` counts it, whatever text was dropped before it."""
+        newline = self.text.rfind("\n", 0, pos)
+        return pos - newline if newline >= 0 else self.column + pos + 1
 
     def skip_value(self) -> bool:
         """Move past the (well-formed but refused) value at the read position; False if its end is not found."""
@@ -224,17 +236,26 @@ class _Buffer:
             return data
 
 
-def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Unreadable]:
-    """A JSON array of records, or one or more JSON objects one after another."""
-    buf = _Buffer(stream)
-    index = 0
+def iter_stream(document: Document, stream: IO[bytes], start: tuple[int, int] | None = None,
+                partial: bool = False) -> Generator[BatchRecord | Unreadable, None, bool]:
+    """A JSON array of records, or one or more JSON objects one after another.
+
+    For a chunk of a large array read by another process: `start` (index, line) says that `stream` begins at
+    that element of an array; with `partial`, the stream ends just after a ',' between two elements, and the
+    generator then returns True (any other end returns False: the chunk was not cut where it should be)."""
+    buf = _Buffer(stream, start[1] if start else 1)
+    index = start[0] if start else 0
+    after_comma = start is not None
     try:
-        first = buf.skip_space()
+        first = "[" if start else buf.skip_space()
         in_array = first == "["
-        if in_array:
+        if in_array and not start:
             buf.pos += 1
         while True:
             char = buf.skip_space()
+            if partial and after_comma and not char:
+                return True
+            after_comma = False
             if in_array and char == "]" and index == 0:
                 buf.pos += 1
                 in_array = False
@@ -245,11 +266,11 @@ def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord |
                                             media_type=JSON, line=buf.line_at(buf.pos))
                 elif index == 0:
                     yield common.unreadable(document, 0, "the document is empty", media_type=JSON)
-                return
+                return False
             if not in_array and index and first == "[":
                 yield common.unreadable(document, index, "content after the end of the JSON array",
                                         media_type=JSON, line=buf.line_at(buf.pos))
-                return
+                return False
             line = buf.line_at(buf.pos)
             try:
                 data = buf.value()
@@ -270,14 +291,16 @@ def iter_stream(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord |
                     in_array = False
                 elif char == ",":
                     buf.pos += 1
+                    after_comma = True
                 else:
                     message = (f"expected ',' or ']' after array element {index - 1}" if char
                                else "the JSON array is not closed (file cut short?)")
                     yield common.unreadable(document, index, message, media_type=JSON, line=buf.line_at(buf.pos))
-                    return
+                    return False
     except (ValueError, RecursionError) as error:
         where = error.pos if isinstance(error, json.JSONDecodeError) else buf.pos
-        yield _failure(document, index, error, JSON, buf.line_at(where))
+        yield _failure(document, index, error, JSON, buf.line_at(where), buf.column_at(where))
+    return False
 
 
 def _looks_like_lines(document: Document) -> bool:
@@ -302,18 +325,27 @@ def _looks_like_lines(document: Document) -> bool:
         return True
 
 
+def layout(document: Document) -> str | None:
+    """How the built-in parser reads a streamed document: "lines" (JSON Lines), "values" (an array or
+    objects one after another), or None when it is not JSON."""
+    media_type = common.media_type_of(document)
+    if media_type == JSONL:
+        return "lines"
+    if media_type != JSON:
+        return None
+    return "lines" if _looks_like_lines(document) else "values"
+
+
 @hookimpl(trylast=True)
 def eln_msc_parse_document(document: Document) -> Iterator[BatchRecord | Unreadable] | None:
     if document.stream is None:
         return _from_payload(document)
-    media_type = common.media_type_of(document)
-    if media_type == JSONL:
+    how = layout(document)
+    if how == "lines":
         return iter_lines(document, document.stream)
-    if media_type != JSON:
-        return None
-    if _looks_like_lines(document):
-        return iter_lines(document, document.stream)
-    return iter_stream(document, document.stream)
+    if how == "values":
+        return iter_stream(document, document.stream)
+    return None
 
 
 def _from_payload(document: Document) -> Iterator[BatchRecord | Unreadable] | None:

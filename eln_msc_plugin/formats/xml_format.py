@@ -8,7 +8,7 @@ so memory does not grow with the file. Types come from the JSON Schema, so both 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from functools import cache
 from operator import attrgetter
 from typing import IO, Any
@@ -210,12 +210,16 @@ def _to_record(document: Document, elem: Any, index: int) -> BatchRecord | Unrea
     return record
 
 
-def iter_xml(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Unreadable]:
+def iter_xml(document: Document, stream: IO[bytes], index: int = 0) -> Generator[BatchRecord | Unreadable, None, bool]:
+    """The records of an XML document; returns True when the whole document was read.
+
+    `index`: the number of records before `stream` (a chunk of a larger `batch_records` read by another
+    process, wrapped in the root's start and end tags)."""
     events = etree.iterparse(
         stream, events=("start", "end"), tag=_TAGS, resolve_entities=False, load_dtd=False,
         no_network=True, huge_tree=False, remove_comments=True, remove_pis=True,
     )
-    index = 0
+    first = index
     checked = False
     try:
         for event, elem in events:
@@ -226,7 +230,7 @@ def iter_xml(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Un
                     yield common.unreadable(document, 0, "the XML document has a DOCTYPE declaration; batch records "
                                             "never need one and it can define entities, so it is refused",
                                             media_type=XML, line=1)
-                    return
+                    return False
                 root = elem.getroottree().getroot()
                 if root.tag.rpartition("}")[2] not in (RECORD, RECORDS) or _local(root.tag) is None:
                     break
@@ -245,10 +249,11 @@ def iter_xml(document: Document, stream: IO[bytes]) -> Iterator[BatchRecord | Un
         text = fatal.message if fatal is not None and not error.lineno else error.msg
         message = f"malformed XML at line {line}: {text}"
         yield common.unreadable(document, index, message, media_type=XML, line=line)
-        return
+        return False
     if index == 0:
         yield common.unreadable(document, 0, f"no <batch_record> element in namespace {NAMESPACE!r} was found",
                                 media_type=XML, line=1)
+    return index > first
 
 
 @hookimpl(trylast=True)
