@@ -160,9 +160,10 @@ def record_from_batch(batch: BenchlingBatch) -> BatchRecord | Unreadable:
     if resource.get("modifiedAt"):
         data["revision"] = str(resource["modifiedAt"])
     data.update(_members(resource.get("fields") or {}, mapping.fields, "", record))
-    if mapping.passages is not None:
-        rows = sorted(batch.passages, key=lambda row: _order(row, mapping.passages))
-        data["passages"] = [_members(row.get("fields") or {}, mapping.passages.fields, f"/passages/{i}", record)
+    passages = mapping.passages
+    if passages is not None:
+        rows = sorted(batch.passages, key=lambda row: _order(row, passages))
+        data["passages"] = [_members(row.get("fields") or {}, passages.fields, f"/passages/{i}", record)
                             for i, row in enumerate(rows)]
     if mapping.senescence is not None and batch.senescence:
         data["senescence"] = _senescence(batch.senescence, mapping.senescence, record)

@@ -104,7 +104,10 @@ def rest_spec() -> OpenAPI:
 
 @functools.lru_cache(maxsize=1)
 def webhook_schemas() -> dict[str, Any]:
-    return load_document(WEBHOOK_DOCUMENT)
+    document = copy.deepcopy(load_document(WEBHOOK_DOCUMENT))
+    close_all_of(document)  # same reading of `allOf` + `additionalProperties: false` as for the REST document
+    allow_null_in_one_of(document)
+    return document
 
 
 def webhook_errors(envelope: dict[str, Any]) -> list[str]:

@@ -112,6 +112,11 @@ class FakeBenchling:
 
     # ------------------------------------------------------------ WSGI
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        # benchling-sdk asks for every first page with an empty `nextToken=` (pagination_helpers.py,
+        # `PageIterator._fetch_data`), which Benchling treats as absent; the description does not allow
+        # empty values, so the fake drops it the way the server ignores it.
+        query = [p for p in environ.get("QUERY_STRING", "").split("&") if p and p != "nextToken="]
+        environ["QUERY_STRING"] = "&".join(query)
         request = Request(environ)
         response = self._answer(request)
         with self._lock:

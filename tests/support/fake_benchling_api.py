@@ -223,7 +223,9 @@ class Tenant(AppWrites):
         size = int(request.args.get("pageSize", 50))
         token = request.args.get("nextToken")
         start = int(base64.urlsafe_b64decode(token).decode()) if token else 0
-        body: dict[str, Any] = {key: items[start:start + size]}
+        # The last page carries `nextToken: ""`: benchling-sdk reads the member on every page
+        # (pagination_helpers `_default_token_extractor`) and stops at an empty one.
+        body: dict[str, Any] = {key: items[start:start + size], "nextToken": ""}
         if start + size < len(items):
             body["nextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
         return json_response(body)
