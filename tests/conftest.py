@@ -53,7 +53,17 @@ def stack() -> Stack:
     return found
 
 
+@pytest.fixture(scope="session")
+def scientist_web(stack: Stack) -> requests.Session:
+    """The scientist logged in to Kadi's web pages, once per run (Kadi allows five logins a minute)."""
+    from tests.support.kadi import web_login
+
+    return web_login(stack)
+
+
 if TYPE_CHECKING:
+    import requests
+
     from tests.support.elabftw import Lab
     from tests.support.fake_elabftw import FakeElabftw
     from tests.support.kadi import Stack

@@ -27,9 +27,7 @@ from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.errors import ConfigError, ElnError, ElnMscError
 from eln_msc_plugin.kadi import annotation_only
 from eln_msc_plugin.kadi.judge import is_batch_file, judge_and_annotate
-from eln_msc_plugin.kadi.overview import render
 from eln_msc_plugin.kadi.settings import Settings
-from eln_msc_plugin.kadi.sink import annotation_of
 from eln_msc_plugin.pipeline import Engine, build_engine
 
 NAME = "eln_msc"
@@ -196,25 +194,25 @@ def kadi_get_background_tasks() -> list[Any]:
     return [judge_record_task]
 
 
+# --- the record page, live (eln_msc_plugin.kadi.live): the card, its endpoint and the page script ---
+
+
 @hookimpl
 def kadi_get_resource_overview_templates(resource: Any) -> str | None:
-    from kadi.modules.records.models import Record
+    from eln_msc_plugin.kadi.live import overview
 
-    if not isinstance(resource, Record):
-        return None
-    annotation = annotation_of(list(resource.extras or []))
-    if not annotation:
-        return None
-    return render(annotation, _judged_revision_due(resource))
+    return overview(resource)
 
 
-def _judged_revision_due(record: Any) -> int | None:
-    """The newest revision that is more than an annotation write (the one the verdict should judge)."""
-    try:
-        config = settings()
-        for revision in record.ordered_revisions.limit(20):
-            if not _own_annotation(revision, config):
-                return int(revision.id)
-    except Exception:  # the overview must render even when the plugin is misconfigured
-        return None
-    return None
+@hookimpl
+def kadi_get_blueprints() -> Any:
+    from eln_msc_plugin.kadi.live import blueprint
+
+    return blueprint
+
+
+@hookimpl
+def kadi_get_scripts() -> str | None:
+    from eln_msc_plugin.kadi.live import page_script
+
+    return page_script()

@@ -163,3 +163,32 @@ def _fill(slot: dict[str, Any], value: Any) -> dict[str, Any]:
     else:
         out["value"] = value
     return out
+
+
+def web_login(stack: Stack, username: str = "scientist") -> requests.Session:
+    """A requests session logged in through Kadi's login form (for the web pages, not the API).
+
+    Kadi allows five logins a minute from one address: a refused one waits as Kadi says, then tries again.
+    """
+    password = (stack.service_token_file.parent / f"{username}.password").read_text().strip()
+    deadline = time.monotonic() + 150
+    while True:
+        web = requests.Session()
+        page = web.get(f"{stack.url}/login/local", timeout=10)
+        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        form = {"username": username, "password": password, "csrf_token": csrf.group(1) if csrf else ""}
+        response = web.post(f"{stack.url}/login/local", data=form, timeout=10)
+        if response.status_code != 429 or time.monotonic() > deadline:
+            break
+        time.sleep(float(response.headers.get("Retry-After") or 10))
+    assert response.ok and "logout" in response.text.lower(), f"could not log in to the Kadi web pages as {username}"
+    return web
+
+
+def judge_now(stack: Stack, record_id: int) -> Any:
+    """Judge and annotate a record at once as the service account (for record types not checked on save)."""
+    from eln_msc_plugin.kadi.judge import judge_and_annotate
+    from eln_msc_plugin.pipeline import Engine
+
+    service = stack.service()
+    return judge_and_annotate(service, Engine(), record_id, service_user_id=int(service.me()["id"]))
