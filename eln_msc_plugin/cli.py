@@ -59,14 +59,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_rules(args: argparse.Namespace) -> int:
     engine = build_engine(args.policy)
     rs = engine.ruleset
-    print(f"rule pack {rs.name} {rs.version} (thresholds sha256 {rs.sha256})")
+    print(f"rule pack {rs.name} {rs.version}{_policy_named(rs.policy, args.policy)} "
+          f"(thresholds sha256 {rs.sha256})")
     for rule in rs.rules:
         state = "  (disabled by policy)" if rule.id in rs.disabled else ""
         print(f"\n{rule.id}  [{'/'.join(rule.severities)}]{state}\n  {rule.summary}")
         for use, values in rs.thresholds.get(rule.id, {}).items():
-            shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "no thresholds"
+            shown = ", ".join(f"{k}={threshold_text(v)}" for k, v in values.items()) or "no thresholds"
             print(f"    {use:<10} {shown}")
     return EXIT_OK
+
+
+def threshold_text(value: object) -> str:
+    """A threshold as the docs and policies write it: a line that is not drawn is `off`."""
+    return "off" if value is None else str(value)
+
+
+def _policy_named(policy: dict[str, object], path: str | None) -> str:
+    if not path:
+        return ""
+    name, version = policy.get("name"), policy.get("version")
+    named = f'"{name}"' + (f" version {version}" if version else "") if name else "a policy"
+    return f" with {named} from {path}"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -58,6 +58,8 @@ def rule_section(rule: Rule) -> list[str]:
     description = inspect.cleandoc(rule.description) if rule.description else ""
     for paragraph in description.split("\n\n") if description else ():
         lines += [" ".join(paragraph.split()), ""]
+    if rule.scope == "document":
+        lines += ["Runs on every document, also on one that is not a batch record (the other rules do not).", ""]
     lines += [
         f"- **Severities:** {', '.join(f'`{s}`' for s in rule.severities)}",
         f"- **Reads:** {', '.join(f'`{r}`' for r in rule.reads) or '—'}",
@@ -68,8 +70,22 @@ def rule_section(rule: Rule) -> list[str]:
     return lines + _thresholds(rule)
 
 
-def rules_markdown(rules: Iterable[Rule], name: str, version: str) -> str:
-    """The whole rule reference: an index table, then one section per rule (sorted by id)."""
+Clarification = tuple[str, str, tuple[str, ...]]
+
+
+def clarifications_section(version: str, clarifications: Iterable[Clarification]) -> list[str]:
+    """How the rule pack reads the cases its rule table left open, each with links to the rules it concerns."""
+    major_minor = ".".join(version.split(".")[:2])
+    lines = [f"## Clarifications (rule pack {major_minor})", ""]
+    for title, reading, rule_ids in clarifications:
+        links = ", ".join(f"[`{r}`](#{_anchor(r)})" for r in rule_ids)
+        lines.append(f"- **{title}.** {reading} ({links})")
+    return lines + [""]
+
+
+def rules_markdown(rules: Iterable[Rule], name: str, version: str,
+                   clarifications: Iterable[Clarification] = ()) -> str:
+    """The whole rule reference: an index table, the pack's clarifications, then one section per rule (by id)."""
     ordered = sorted(rules, key=lambda r: r.id)
     lines = [HEADER.format(name=name, version=version)]
     lines += ["| rule | summary | " + " | ".join(USES) + " |", "|---|---|" + "---|" * len(USES)]
@@ -77,6 +93,9 @@ def rules_markdown(rules: Iterable[Rule], name: str, version: str) -> str:
         uses = " | ".join("✓" if rule.applies_to(u) else "—" for u in USES)
         lines.append(f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.summary} | {uses} |")
     lines.append("")
+    clarifications = list(clarifications)
+    if clarifications:
+        lines += clarifications_section(version, clarifications)
     for rule in ordered:
         lines += rule_section(rule)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -85,9 +104,10 @@ def rules_markdown(rules: Iterable[Rule], name: str, version: str) -> str:
 def builtin_rules_markdown() -> str:
     """The reference of the built-in rule pack (installed third-party plugins are left out)."""
     from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
+    from eln_msc_plugin.rulepack import CLARIFICATIONS
 
     ruleset = default_ruleset(get_plugin_manager(load_entry_points=False))
-    return rules_markdown(ruleset.rules, ruleset.name, ruleset.version)
+    return rules_markdown(ruleset.rules, ruleset.name, ruleset.version, CLARIFICATIONS)
 
 
 def main(argv: list[str] | None = None) -> int:

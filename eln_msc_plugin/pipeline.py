@@ -14,6 +14,8 @@ from eln_msc_plugin.model import BatchRecord, Document, Finding, Report, Unreada
 from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
 from eln_msc_plugin.rules import USES, Check, RuleContext, RuleSet
 
+Plan = list[tuple[str, Check, dict[str, Any]]]
+
 
 class Engine:
     """A plugin manager and the rule set in force; build one per host and reuse it."""
@@ -22,11 +24,15 @@ class Engine:
         self.pm = pm if pm is not None else get_plugin_manager()
         self.ruleset = ruleset if ruleset is not None else default_ruleset(self.pm)
         rules = [r for r in self.ruleset.rules if r.id not in self.ruleset.disabled]
-        # per intended use, the rules that apply with their thresholds (looked up once, not per record)
-        self._plans: dict[str, list[tuple[str, Check, dict[str, Any]]]] = {
-            use: [(r.id, r.check, t) for r in rules
-                  if (t := self.ruleset.thresholds.get(r.id, {}).get(use)) is not None]
-            for use in USES}
+        # per (intended use, is a record), the rules that apply with their thresholds (looked up once, not per record)
+        self._plans: dict[tuple[str, bool], Plan] = {
+            (use, is_record): [(r.id, r.check, t) for r in rules
+                               if (is_record or r.scope == "document")
+                               and (t := self.ruleset.thresholds.get(r.id, {}).get(use)) is not None]
+            for use in USES for is_record in (True, False)}
+        self._document_rules = frozenset(r.id for r in rules if r.scope == "document")
+        self._triage = self.ruleset.triage
+        self._metrics = self.ruleset.metrics
         self._adjust = self.pm.hook.eln_msc_adjust_findings
         self._observe = self.pm.hook.eln_msc_report_finished
 
@@ -39,14 +45,21 @@ class Engine:
         return items  # type: ignore[no-any-return,unused-ignore]
 
     def evaluate(self, record: BatchRecord) -> Report:
-        """Run every rule in force on one record and take the verdict."""
-        data = record.data
-        use = data.get("intended_use") if type(data) is dict else None
-        if use not in USES:
-            use = "production"
+        """Run every rule in force on one record and take the verdict; the rule set says which specification
+        applies and whether the document is a record at all (if not, only its document rules run)."""
+        use, is_record = self._triage(record.data)
+        plan = self._plans.get((use, is_record))
+        if plan is None:  # a triage that names no known intended use: the first one's specification
+            use = USES[0]
+            plan = self._plans[(use, is_record)]
         ctx = RuleContext(record, use, self.ruleset)
         findings = list(record.read_findings)
-        for rule_id, check, thresholds in self._plans[use]:
+        try:
+            ctx.metrics = self._metrics(ctx)
+        except Exception as error:  # metrics must not end the run either
+            findings.append(Finding("metrics", "fail", "", f"the report metrics could not be computed: "
+                                    f"{type(error).__name__}: {error}"))
+        for rule_id, check, thresholds in plan:
             ctx.t = thresholds
             ctx.rule_id = rule_id
             try:
@@ -54,7 +67,7 @@ class Engine:
                 if found:  # most rules find nothing and return an empty sequence
                     findings.extend(found)
             except Exception as error:  # a rule must not end the run
-                if not any(f.rule == "schema" and f.severity == "fail" for f in findings):
+                if not self._explained(findings):
                     message = f"rule {rule_id} could not run: {type(error).__name__}: {error}"
                     findings.append(ctx.finding("fail", "", message))
         if findings and self._adjust.get_hookimpls():
@@ -62,6 +75,10 @@ class Engine:
         return self._report(record.source, record.index, record.record_id, record.revision,
                             verdict_of(findings), ctx.metrics, sort_findings(findings) if findings else findings,
                             record.lot_id)
+
+    def _explained(self, findings: list[Finding]) -> bool:
+        """A rule that crashes on a document its document rules already failed is not news: they say why."""
+        return any(f.severity == "fail" and f.rule in self._document_rules for f in findings)
 
     def _report(self, source: str, index: int, record_id: str | None, revision: str | None,
                 verdict: str, metrics: dict[str, Any], findings: list[Finding], lot_id: str | None = None) -> Report:

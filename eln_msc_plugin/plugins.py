@@ -65,8 +65,9 @@ def collect_rules(pm: pluggy.PluginManager) -> list[Rule]:
 
 def default_ruleset(pm: pluggy.PluginManager) -> RuleSet:
     """The rule set with every rule's default thresholds and no policy."""
-    from eln_msc_plugin.rulepack import NAME, VERSION
+    from eln_msc_plugin.rulepack import NAME, VERSION, triage
+    from eln_msc_plugin.rulepack.metrics import report_metrics
 
     rules = collect_rules(pm)
     thresholds = {r.id: {use: dict(values) for use, values in r.thresholds.items()} for r in rules}
-    return RuleSet(NAME, VERSION, rules, thresholds)
+    return RuleSet(NAME, VERSION, rules, thresholds, triage=triage, metrics=report_metrics)

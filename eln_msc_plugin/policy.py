@@ -10,6 +10,7 @@ See docs/policies.md for the file format.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import json
 import re
@@ -37,9 +38,6 @@ PERCENT: frozenset[tuple[str, str]] = frozenset({
 # (lower line, upper line): the lower may not be above the upper once the policy is applied.
 LINE_PAIRS = (("warn_above", "fail_above"), ("warn_from", "fail_from"),
               ("min_density_per_cm2", "max_density_per_cm2"))
-# Rules a policy may not disable, and why.
-REQUIRED_RULES = {"passage.class": "it writes every report's metrics (cumulative_pdl, passage_class, passages, "
-                                   "beta_gal); give it a severity override instead"}
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -99,9 +97,10 @@ def check_policy(policy: Any, rules: Iterable[Rule], label: str = "policy") -> N
     known = {r.id: r for r in rules}
     for rule_id, entry in policy.get("rules", {}).items():
         rule = _known_rule(known, rule_id, label, ["rules", rule_id])
-        if entry.get("enabled") is False and rule_id in REQUIRED_RULES:
-            raise ConfigError(f"{label}: {key(['rules', rule_id, 'enabled'])}: cannot be false: "
-                              f"{REQUIRED_RULES[rule_id]}")
+        if entry.get("enabled") is False and rule.scope == "document":
+            raise ConfigError(f"{label}: {key(['rules', rule_id, 'enabled'])}: cannot be false: {rule_id} is the "
+                              f"check that runs on every document, and without it a document that is not a batch "
+                              f"record would pass; give it a severity override instead")
         for use in USES:
             if use in entry:
                 _check_thresholds(rule, use, entry[use], label)
@@ -218,7 +217,8 @@ def ruleset_with_policy(base: RuleSet, policy: Mapping[str, Any], pm: pluggy.Plu
         "severity": copy.deepcopy(dict(policy.get("severity", {}))),
         "waivers": copy.deepcopy(list(policy.get("waivers", []))),
     }
-    return RuleSet(base.name, base.version, list(base.rules), thresholds, frozenset(disabled), applied)
+    return dataclasses.replace(base, rules=list(base.rules), thresholds=thresholds, disabled=frozenset(disabled),
+                               policy=applied, sha256="")  # the pack's triage and metrics carry over
 
 
 def _today() -> str:
@@ -236,8 +236,7 @@ def eln_msc_adjust_findings(record: BatchRecord, findings: list[Finding], rulese
     if not overrides and not waivers:
         return
     data = record.data if isinstance(record.data, dict) else {}
-    use = data.get("intended_use")
-    use = use if use in USES else "production"
+    use = ruleset.use_of(record.data)
     if overrides:
         for finding in findings:
             override = overrides.get(finding.rule, {}).get(use)

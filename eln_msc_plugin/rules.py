@@ -21,6 +21,13 @@ USES: tuple[str, ...] = ("production", "banking", "research")
 RULE_ID = re.compile(r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$")
 
 Check = Callable[["RuleContext"], Iterable[Finding]]
+# What a rule set (not the pipeline) decides about a document before its rules run: the intended use whose
+# thresholds apply, and whether it is a record of the rule pack's format at all. Only rules of scope
+# "document" run on a document that is not: it gets the finding that says so, not every rule's echo of it.
+Triage = Callable[[Any], tuple[str, bool]]
+# The report metrics a rule set computes for every record it judges (data: JSON-serialisable, unrounded).
+Metrics = Callable[["RuleContext"], dict[str, Any]]
+SCOPES: tuple[str, ...] = ("record", "document")
 
 # What a rule returns when it has nothing to say (most records are fine, and a generator costs more to
 # start than a check that finds nothing: rules that give at most a few findings return a sequence).
@@ -39,6 +46,7 @@ class Rule:
     reads: tuple[str, ...] = ()
     source: str = ""
     description: str = ""
+    scope: str = "record"  # "document": runs on every document, also on one that is not a record of the pack
 
     def applies_to(self, use: str) -> bool:
         return use in self.thresholds
@@ -57,6 +65,7 @@ def rule(
     thresholds: Mapping[str, Mapping[str, Any]] | None = None,
     reads: Iterable[str] = (),
     source: str = "",
+    scope: str = "record",
 ) -> Callable[[Check], Rule]:
     """Turn a generator function ``check(ctx)`` into a `Rule` (its docstring becomes the description)."""
 
@@ -70,6 +79,7 @@ def rule(
             reads=tuple(reads),
             source=source,
             description=(check.__doc__ or "").strip(),
+            scope=scope,
         )
 
     return wrap
@@ -85,6 +95,8 @@ def check_rule(candidate: object, known: Mapping[str, Rule]) -> Rule:
         raise ConfigError(f"rule id {candidate.id!r} is registered twice")
     if not callable(candidate.check):
         raise ConfigError(f"rule {candidate.id}: check is not callable")
+    if candidate.scope not in SCOPES:
+        raise ConfigError(f"rule {candidate.id}: scope {candidate.scope!r} is not one of {SCOPES}")
     bad = [s for s in candidate.severities if s not in SEVERITIES]
     if bad or not candidate.severities:
         raise ConfigError(f"rule {candidate.id}: severities {bad or '()'} not among {SEVERITIES}")
@@ -106,9 +118,23 @@ def check_threshold(rule_id: str, use: str, name: str, value: Any) -> None:
         raise ConfigError(f"rule {rule_id}: threshold {use}.{name} is not finite")
 
 
+def every_document(data: Any) -> tuple[str, bool]:
+    """The triage of a rule set that knows no record format: every document is a record, of the first use."""
+    return USES[0], True
+
+
+def no_metrics(ctx: RuleContext) -> dict[str, Any]:
+    """The metrics of a rule set that computes none."""
+    return {}
+
+
 @dataclass
 class RuleSet:
-    """The rules in force, with their thresholds per intended use and the policy that set them."""
+    """The rules in force, with their thresholds per intended use and the policy that set them.
+
+    `triage` and `metrics` come from the rule pack: what the pipeline must ask of a record without knowing
+    its domain (which specification applies, whether it is a record at all, what to report about it).
+    """
 
     name: str
     version: str
@@ -117,13 +143,17 @@ class RuleSet:
     disabled: frozenset[str] = frozenset()
     policy: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
+    triage: Triage = field(default=every_document, compare=False, repr=False)
+    metrics: Metrics = field(default=no_metrics, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.sha256:
             self.sha256 = self.fingerprint()
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides a verdict: thresholds, disabled rules, policy."""
+        """A hash of everything that decides a verdict: the rule pack and its version (what its rules and triage
+        do), the rules, thresholds, disabled rules and policy. An annotation or a backfill state made under
+        another hash is not "unchanged": the record is judged again."""
         content = {
             "name": self.name,
             "version": self.version,
@@ -134,6 +164,10 @@ class RuleSet:
         }
         text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def use_of(self, data: Any) -> str:
+        """The intended use whose thresholds apply to a record (its own when known, else the pack's default)."""
+        return self.triage(data)[0]
 
     def thresholds_for(self, rule_id: str, use: str) -> dict[str, Any] | None:
         return self.thresholds.get(rule_id, {}).get(use)

@@ -63,14 +63,15 @@ def test_mid_record_freeze_and_thaw_continue_the_count() -> None:
     assert not [f for f in r.findings if f.rule in ("pdl.consistency", "pdl.monotonic", "passage.sequence")]
 
 
-def test_thaw_of_an_earlier_freeze_resumes_from_that_freeze() -> None:
-    # frozen at P1 (PDL 2), culture went on to P2 (PDL 4), then a P1 vial was thawed: P2 again from PDL 2
-    cryo = [{"kind": "freeze", "at": "2026-01-06", "passage": 1, "cumulative_pdl": 2.0},
-            {"kind": "thaw", "at": "2026-02-01", "passage": 1, "cumulative_pdl": 2.0}]
+def test_a_thaw_of_an_earlier_freeze_does_not_rewind_the_count() -> None:
+    # frozen at P1, culture went on to P2, then a vial labelled P1 was thawed and grown as P2 again. Rule pack 1.1:
+    # cumulative PDL is always the start plus the PDs in order (1.0 rewound to the P1 freeze: 2, 4, 5)
+    cryo = [{"kind": "freeze", "at": "2026-01-06", "passage": 1},
+            {"kind": "thaw", "at": "2026-02-01", "passage": 1}]
     data = lot([passage(1, 1_000_000, 4_000_000, 1), passage(2, 1_000_000, 4_000_000, 6),
                 passage(2, 1_000_000, 8_000_000, 32, thawed=True)], cryo)
     m = report(data).metrics
-    assert [p["cumulative_pdl"] for p in m["passages"]] == [2.0, 4.0, 5.0]
+    assert [p["cumulative_pdl"] for p in m["passages"]] == [2.0, 4.0, 7.0]
 
 
 def test_missing_counts_give_null_cumulative_pdl() -> None:

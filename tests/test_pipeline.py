@@ -1,8 +1,9 @@
 """The engine's reports equal those of a plain rule-by-rule evaluation, on thousands of mixed records.
 
-`Engine.evaluate` looks its rules up once per intended use and skips empty results; the rule pack shares
-derived data and the schema rule answers most records with the compiled check. The reference below runs
-every rule as the rule set describes it, one after the other, and the report dicts must be identical.
+`Engine.evaluate` looks its rules up once per intended use (and per "is a record") and skips empty
+results; the rule pack shares derived data and the schema rule answers most records with the compiled
+check. The reference below runs every rule as the rule set describes it, one after the other, and the
+report dicts must be identical.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from eln_msc_plugin.formats.common import JSONL
 from eln_msc_plugin.model import BatchRecord, Document, Report, sort_findings, verdict_of
 from eln_msc_plugin.pipeline import Engine
-from eln_msc_plugin.rules import USES, RuleContext
+from eln_msc_plugin.rules import RuleContext
 from tests.support.mixed import mixed
 from tests.support.xmlgen import many_to_xml
 
@@ -24,13 +25,13 @@ from tests.support.xmlgen import many_to_xml
 def reference_evaluate(engine: Engine, record: BatchRecord) -> Report:
     """Every rule in force, in order, with the thresholds the rule set gives for the record's use."""
     ruleset = engine.ruleset
-    data = record.data
-    use = data.get("intended_use") if isinstance(data, dict) else None
-    ctx = RuleContext(record, use if use in USES else "production", ruleset)
+    use, is_record = ruleset.triage(record.data)
+    ctx = RuleContext(record, use, ruleset)
+    ctx.metrics = ruleset.metrics(ctx)
     findings = list(record.read_findings)
     for rule in ruleset.rules:
         thresholds = ruleset.thresholds_for(rule.id, ctx.use)
-        if rule.id in ruleset.disabled or thresholds is None:
+        if rule.id in ruleset.disabled or thresholds is None or not (is_record or rule.scope == "document"):
             continue
         ctx.t, ctx.rule_id = thresholds, rule.id
         findings += list(rule.check(ctx))

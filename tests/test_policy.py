@@ -153,8 +153,8 @@ BAD = [
      "policy.toml: waivers[0]: 'reason' is required here"),
     ("waiver-unknown-rule", '[[waivers]]\nrule = "chronologie"\nlot = "L"\nreason = "r"\n',
      "policy.toml: waivers[0].rule: unknown rule id 'chronologie'"),
-    ("disable-metrics-rule", '[rules."passage.class"]\nenabled = false\n',
-     'policy.toml: rules."passage.class".enabled: cannot be false'),
+    ("disable-the-document-rule", '[rules.schema]\nenabled = false\n',
+     'policy.toml: rules.schema.enabled: cannot be false: schema is the check that runs on every document'),
     ("bad-toml", "[rules\n", "policy.toml: not valid TOML"),
 ]
 
@@ -184,3 +184,13 @@ def test_ruleset_with_policy_checks_a_policy_built_in_code() -> None:
     with pytest.raises(ConfigError, match="fail_above: -2 is not ≥ 0"):
         ruleset_with_policy(BASE_RULES, {"policy": {"name": "x", "version": "1"},
                                          "rules": {"pdl.limit": {"production": {"fail_above": -2}}}}, PM)
+
+
+def test_the_passage_class_rule_may_be_off_and_the_metric_stays(tmp_path: Path) -> None:
+    engine = engine_for(tmp_path, '[rules."passage.class"]\nenabled = false\n[rules."passage.class".production]\n'
+                                  'borderline_from = 4\n')
+    report = validate_document(record(production_passage=4), engine=engine)[0]
+    assert not [f for f in report.findings if f.rule == "passage.class"]
+    assert report.metrics["passage_class"] == "borderline"  # the policy's class line, though the rule is off
+    assert report.metrics["cumulative_pdl"] is not None
+    assert engine.ruleset.triage is BASE_RULES.triage and engine.ruleset.metrics is BASE_RULES.metrics

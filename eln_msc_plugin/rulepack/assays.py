@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import integer, lineage, number
+from eln_msc_plugin.rulepack.lineage import lineage
+from eln_msc_plugin.rulepack.numbers import integer, number
 from eln_msc_plugin.rules import NO_FINDINGS, Rule, RuleContext, rule, same_for
 
 # (member, the value that makes it a result, what a scientist calls it)

@@ -7,7 +7,8 @@ from typing import Any
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import Lineage, When, before, lineage, when
+from eln_msc_plugin.rulepack.dates import When, before, when
+from eln_msc_plugin.rulepack.lineage import Lineage, lineage
 from eln_msc_plugin.rules import Rule, RuleContext, rule
 
 ASSAYS = (("beta_gal", "SA-β-gal test"), ("p16", "p16 test"), ("p21", "p21 test"))
@@ -52,9 +53,10 @@ def _raw(lin: Lineage, path: str) -> Any:
     source="data integrity: ALCOA+ (contemporaneous, accurate records); EU GMP Annex 11",
 )
 def chronology(ctx: RuleContext) -> list[Finding]:
-    """Any violation fails for every lot: the record cannot be right. Dates without a time of day are
-    compared by day (same-day events are not out of order), except that a passage must be harvested on a
-    later day than (or, with times, after) it was seeded."""
+    """Any violation fails for every lot: the record cannot be right. "Seeded before harvested" is strict: a
+    passage is harvested on a later day than (or, with times, after) it was seeded. Every other "before" means
+    "not after": same-day events are in order. A date without a zone is the UTC day, and offsets are converted
+    to UTC before comparing, so 2026-01-07T23:30-05:00 is on 8 January."""
     found: list[Finding] = []
     lin = lineage(ctx)
     previous = None

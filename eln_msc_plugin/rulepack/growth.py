@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import lineage, show
+from eln_msc_plugin.rulepack.lineage import Passage, lineage
+from eln_msc_plugin.rulepack.numbers import above, below, show
 from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
 
 
@@ -23,7 +24,8 @@ from eln_msc_plugin.rules import Rule, RuleContext, rule, same_for
 def doubling_time(ctx: RuleContext) -> list[Finding]:
     """A passage whose PDT is more than `warn_ratio_above` × the median PDT of the lot's first three passages
     warns (the median needs at least two of the three); a passage with PD below `warn_pd_below` warns (the
-    culture barely grew, so its PDT is unreliable and the cells may be arresting)."""
+    culture barely grew, so its PDT is unreliable and the cells may be arresting). A passage that lost cells,
+    a harvest of 0 cells included, has PD 0: it warns here, and adds nothing to the cumulative PDL."""
     found: list[Finding] = []
     lin = lineage(ctx)
     t = ctx.t
@@ -36,11 +38,8 @@ def doubling_time(ctx: RuleContext) -> list[Finding]:
         median = early[half] if len(early) % 2 else (early[half - 1] + early[half]) / 2
     for p in lin.passages:
         if min_pd is not None and p.pd is not None and p.pd < min_pd:
-            found.append(ctx.finding("warn", p.path + "/cells_harvested",
-                                     f"{p.label} achieved only {show(p.pd)} population doublings (below "
-                                     f"{show(min_pd)}): "
-                                     f"the culture barely grew, a sign of arrest or of a count error.",
-                                     p.pd, {"minimum": min_pd}))
+            found.append(ctx.finding("warn", p.path + "/cells_harvested", _low_growth(p, min_pd), p.pd,
+                                     {"minimum": min_pd}))
         pdt = p.doubling_time_h
         if median is not None and ratio is not None and pdt is not None and pdt > ratio * median:
             found.append(ctx.finding("warn", p.path + "/harvested_at",
@@ -49,6 +48,17 @@ def doubling_time(ctx: RuleContext) -> list[Finding]:
                                      f"growth is an early sign of replicative senescence.",
                                      pdt, {"maximum": ratio * median}))
     return found
+
+
+def _low_growth(p: Passage, min_pd: float) -> str:
+    harvested, seeded = p.cells_harvested, p.cells_seeded
+    if harvested == 0:
+        what = f"{p.label} harvested no cells: no population doubling"
+    elif harvested is not None and seeded is not None and harvested < seeded:
+        what = f"{p.label} harvested fewer cells than were seeded: no population doubling"
+    else:
+        what = f"{p.label} achieved only {show(p.pd or 0)} population doublings"
+    return f"{what} (below {show(min_pd)}): the culture barely grew, a sign of arrest or of a count error."
 
 
 @rule(
@@ -63,7 +73,7 @@ def doubling_time(ctx: RuleContext) -> list[Finding]:
 def counts_plausible(ctx: RuleContext) -> list[Finding]:
     """Fewer cells harvested than seeded warns (the culture lost cells). A seeding density below
     `min_density_per_cm2` or above `max_density_per_cm2` fails: such a count is almost surely a unit slip
-    (×10⁶ written as cells, or cells/mL as cells)."""
+    (×10⁶ written as cells, or cells/mL as cells). The lines themselves are inside (100 and 100,000 pass)."""
     found: list[Finding] = []
     t = ctx.t
     low, high = t.get("min_density_per_cm2"), t.get("max_density_per_cm2")
@@ -76,7 +86,7 @@ def counts_plausible(ctx: RuleContext) -> list[Finding]:
         if seeded is None or p.area is None:
             continue
         density = seeded / p.area
-        if (low is not None and density < low) or (high is not None and density > high):
+        if (low is not None and below(density, low)) or (high is not None and above(density, high)):
             count = f"{seeded:,.0f}" if seeded >= 10 else show(seeded)  # 0.7 "cells" is the slip: show it as written
             found.append(ctx.finding("fail", p.path + "/cells_seeded",
                                      f"{p.label} was seeded at {_density(density)} cells/cm² ({count} cells on "

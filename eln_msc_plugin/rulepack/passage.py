@@ -1,4 +1,4 @@
-"""Passage rules: the production window, the passage class (and the report metrics), the passage sequence."""
+"""Passage rules: the production window, the passage class, the passage sequence."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import Cryo, Passage, lineage, metrics
+from eln_msc_plugin.rulepack.lineage import Cryo, Passage, lineage
+from eln_msc_plugin.rulepack.metrics import passage_class_of
 from eln_msc_plugin.rules import NO_FINDINGS, Rule, RuleContext, rule, same_for
 
 SEED_TEXT = ("passage-to-function table and production specification 'P2–P4': Behrmann 2021, Stem Cell Rev Rep "
@@ -42,56 +43,37 @@ def passage_window(ctx: RuleContext) -> Sequence[Finding]:
         return NO_FINDINGS
     t = ctx.t
     fail_from, warn_from, warn_below = t.get("fail_from"), t.get("warn_from"), t.get("warn_below")
-    if fail_from is not None and p >= fail_from:
-        return [ctx.finding("fail", "/production_passage",
-                            f"Production passage P{p} is at or beyond P{fail_from}, where the {ctx.use} specification "
-                            f"fails: from P5 MSCs lose secretory capacity and develop a senescence-associated "
-                            f"secretome.",
-                            p, {"exclusiveMaximum": fail_from})]
-    elif warn_from is not None and p >= warn_from:
-        return [ctx.finding("warn", "/production_passage",
-                            f"Production passage P{p} is at or beyond P{warn_from}, the edge of the {ctx.use} window: "
+    if (fail_from is not None and p >= fail_from) or (warn_from is not None and p >= warn_from):
+        end = min(line for line in (warn_from, fail_from) if line is not None) - 1
+        severity, line = ("fail", fail_from) if fail_from is not None and p >= fail_from else ("warn", warn_from)
+        fails = f", and the specification fails from P{fail_from}" if fail_from is not None and end + 1 < fail_from \
+            else ""
+        return [ctx.finding(severity, "/production_passage",
+                            f"Production passage P{p} is beyond the {ctx.use} window, which ends at P{end}{fails}: "
                             f"from P5 MSCs lose secretory capacity and develop a senescence-associated secretome.",
-                            p, {"exclusiveMaximum": warn_from})]
-    elif warn_below is not None and p < warn_below:
+                            p, {"exclusiveMaximum": line})]
+    if warn_below is not None and p < warn_below:
         return [ctx.finding("warn", "/production_passage",
-                            f"Production passage P{p} is below P{warn_below}, the start of the {ctx.use} window: "
+                            f"Production passage P{p} is before the {ctx.use} window, which starts at P{warn_below}: "
                             f"P0–P1 cultures may still carry non-MSC cells from the isolation.",
                             p, {"minimum": warn_below})]
     return NO_FINDINGS
 
 
-def passage_class_of(p: int, t: dict[str, int]) -> str:
-    """The class of passage `p` (optimal, borderline, not_recommended, unsuitable) under thresholds `t`."""
-    if t.get("unsuitable_from") is not None and p >= t["unsuitable_from"]:
-        return "unsuitable"
-    if t.get("not_recommended_from") is not None and p >= t["not_recommended_from"]:
-        return "not_recommended"
-    if t.get("borderline_from") is not None and p >= t["borderline_from"]:
-        return "borderline"
-    return "optimal"
-
-
 @rule(
     "passage.class",
-    summary="The passage class of the production passage (optimal … unsuitable); also writes the report metrics.",
+    summary="The passage class of the production passage (optimal … unsuitable), as a metric on every record.",
     severities=("info",),
     thresholds=same_for(borderline_from=5, not_recommended_from=7, unsuitable_from=9),
-    reads=("/production_passage", "/passages", "/cryo_events", "/reported_cumulative_pdl", "/senescence/beta_gal"),
+    reads=("/production_passage",),
     source=SEED_TEXT,
 )
 def passage_class(ctx: RuleContext) -> Sequence[Finding]:
-    """P1–P4 optimal, P5–P6 borderline, P7–P8 not recommended, P9+ unsuitable. A class other than optimal is
-    an `info` finding. This rule also writes every report's metrics (`cumulative_pdl`,
-    `reported_cumulative_pdl`, `passage_class`, `passages`, `beta_gal`), so a policy may not disable it."""
-    lin = lineage(ctx)
-    p = lin.production_passage
+    """P0 (the primary isolate) to P4 optimal, P5–P6 borderline, P7–P8 not recommended, P9+ unsuitable. The class
+    is the `passage_class` metric of every report (with these thresholds, even when the rule is off); a class
+    other than optimal is also an `info` finding."""
+    p = lineage(ctx).production_passage
     cls = passage_class_of(p, ctx.t) if p is not None else None
-    if ctx.metrics:
-        ctx.metrics.update(metrics(lin))
-    else:  # the usual case: no rule wrote metrics before, so the dict is used as it is
-        ctx.metrics = metrics(lin)
-    ctx.metrics["passage_class"] = cls
     if cls is not None and cls != "optimal":
         status, sasp = CLASSES[cls]
         return [ctx.finding("info", "/production_passage",
@@ -101,6 +83,9 @@ def passage_class(ctx: RuleContext) -> Sequence[Finding]:
 
 
 def _sequence_problem(event: Passage, previous: int) -> str:
+    if event.number == previous:
+        return (f"{event.label} repeats P{previous}: the passage after P{previous} is P{previous + 1}, so the "
+                f"passage number of the product cannot be trusted.")
     kind = "skips" if event.number is not None and event.number > previous + 1 else "goes back"
     return (f"{event.label} follows P{previous}: the passage count {kind} (expected P{previous + 1}), so the "
             f"passage number of the product cannot be trusted.")
@@ -116,9 +101,10 @@ def _sequence_problem(event: Passage, previous: int) -> str:
 )
 def passage_sequence(ctx: RuleContext) -> list[Finding]:
     """Walks passages and freeze/thaw events in order (a cryo event is placed before the first passage
-    seeded on or after its date). A gap or a reset fails; a freeze must be of the passage just harvested and
-    a thaw must resume at the passage of a freeze in the record (a record may begin with a thaw from a bank).
-    production_passage different from the last passage event warns."""
+    seeded on or after its date). A gap, a reset or a repeated number (P3 followed by P3) fails; a freeze must
+    be of the passage just harvested and a thaw must resume at the passage of a freeze in the record (a record
+    may begin with a thaw from a bank). A mislabelled thaw fails once: the passage after it is not judged
+    against its wrong number. production_passage different from the last passage event warns."""
     found: list[Finding] = []
     lin = lineage(ctx)
     previous: int | None = None
@@ -141,11 +127,12 @@ def passage_sequence(ctx: RuleContext) -> list[Finding]:
             if n is not None:
                 previous = n
         elif isinstance(event, Cryo) and event.passage is not None:
-            found.extend(_cryo_sequence(ctx, event, previous, frozen))
+            broken = list(_cryo_sequence(ctx, event, previous, frozen))
+            found.extend(broken)
             if event.kind == "freeze":
                 frozen.add(event.passage)
-            elif event.kind == "thaw":
-                previous = event.passage
+            elif event.kind == "thaw":  # after a mislabelled thaw the count resumes at an unknown passage
+                previous = None if broken else event.passage
     p = lin.production_passage
     last = lin.passages[-1].number if lin.passages else None
     if p is not None and last is not None and p != last:

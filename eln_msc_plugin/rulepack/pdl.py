@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import Event, Lineage, Passage, lineage, show
+from eln_msc_plugin.rulepack.lineage import Event, Lineage, Passage, lineage
+from eln_msc_plugin.rulepack.numbers import show
 from eln_msc_plugin.rules import NO_FINDINGS, Rule, RuleContext, rule, same_for
 
 PDL_SOURCES = ("PD = log2(harvested/seeded) on viable counts: ATCC 'passage number vs population doubling level', "
@@ -37,8 +38,9 @@ def _basis(computed: float | None, reported: float | None) -> str:
 )
 def pdl_limit(ctx: RuleContext) -> Sequence[Finding]:
     """A PDL above `fail_above` fails, above `warn_above` warns (12.0 does not fail). Where both a reported and
-    a recomputed PDL exist the larger is judged. A lot with a fail line and no PDL at all warns: its PDL
-    specification cannot be checked."""
+    a recomputed PDL exist the larger is judged. A lot with no PDL at all (no counts that give one, no reported
+    value) warns that its limit cannot be checked when its specification has a fail line: production and
+    banking lots, not research lots."""
     lin = lineage(ctx)
     computed, reported = lin.cumulative_pdl, lin.reported_cumulative_pdl
     t = ctx.t
@@ -108,10 +110,15 @@ def _unknown_start(ctx: RuleContext, lin: Lineage) -> Iterator[Finding]:
     source=PDL_SOURCES + "; ATCC: published PDLs are often rounded, so small differences are tolerated",
 )
 def pdl_consistency(ctx: RuleContext) -> list[Finding]:
-    """A difference of more than `warn_above` PDL warns, more than `fail_above` fails. Starting PDL: 0 from
-    isolation (the first passage is P0 or P1), else the `cumulative_pdl` of the thaw the record begins with.
-    When the start is unknown (thawed cells without such a thaw, or a record beginning at P2 or later) the
-    rule warns once and checks nothing else."""
+    """Every reported value is compared with the recomputed one at its point: each passage's, each freeze's
+    and thaw's `cumulative_pdl`, and the record-level value. A difference of more than `warn_above` PDL warns,
+    more than `fail_above` fails. Recomputed = the start + the PD of each passage in order (a passage that lost
+    cells adds 0; a freeze or thaw changes nothing, so a mislabelled thaw does not rewind the count). The start
+    is the `cumulative_pdl` of the thaw the record begins with (the latest thaw dated at or before the first
+    seeding, or, failing that, a first passage flagged `thawed`), else 0 when the first passage is P0 or P1.
+    When the start is unknown (such a thaw states no PDL, thawed cells without a thaw event, or a record that
+    begins at P2 or later with neither) the recomputed PDL is null: the rule warns once and checks nothing
+    else."""
     found: list[Finding] = []
     lin = lineage(ctx)
     if lin.start_pdl is None:
@@ -146,8 +153,10 @@ def pdl_consistency(ctx: RuleContext) -> list[Finding]:
     source=PDL_SOURCES,
 )
 def pdl_monotonic(ctx: RuleContext) -> list[Finding]:
-    """Each reported value (a passage's reported_cumulative_pdl, a freeze or thaw's cumulative_pdl, then the
-    record's reported_cumulative_pdl) is compared with the one before it; any decrease fails."""
+    """The reported values are read in order (passages and freeze/thaw events by date, the record-level
+    `reported_cumulative_pdl` last) and each is compared with the one before it; any decrease fails. A
+    record-level value below the last passage's is a decrease. Losses of cells do not excuse one: a passage
+    that lost cells adds 0 doublings, so a correctly reported PDL never decreases."""
     found: list[Finding] = []
     lin = lineage(ctx)
     before: Event | None = None

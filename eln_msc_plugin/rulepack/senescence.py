@@ -7,7 +7,9 @@ from typing import Any
 
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Finding
-from eln_msc_plugin.rulepack.derived import integer, lineage, number, show, wilson
+from eln_msc_plugin.rulepack.lineage import lineage
+from eln_msc_plugin.rulepack.metrics import wilson
+from eln_msc_plugin.rulepack.numbers import above, integer, number, show
 from eln_msc_plugin.rules import NO_FINDINGS, Check, Rule, RuleContext, rule, same_for
 
 BETA_GAL_SOURCE = ("Dimri 1995, PNAS 92:9363; Debacq-Chainiaux 2009, Nat Protoc 4:1798; early-passage MSCs a few "
@@ -76,7 +78,8 @@ def _against_spec(ctx: RuleContext, assay: str, member: str,
 def beta_gal_count(ctx: RuleContext) -> list[Finding]:
     """Fewer than `min_cells_counted` cells counted warns (10 % on 100 cells has a 95 % interval of about
     ±6 points). positive_cells / cells_counted differing from percent_positive by more than
-    `max_disagreement_points` percentage points fails: one of the three numbers is wrong."""
+    `max_disagreement_points` percentage points fails: one of the three numbers is wrong (exactly that many
+    points apart agrees)."""
     found: list[Finding] = []
     result = _assay(ctx, "beta_gal")
     if result is None:
@@ -100,7 +103,7 @@ def beta_gal_count(ctx: RuleContext) -> list[Finding]:
     if positive is None or percent is None or tolerance is None:
         return found
     derived = 100.0 * positive / counted
-    if abs(derived - percent) > tolerance:
+    if above(abs(derived - percent), tolerance):  # exactly `tolerance` points apart agrees
         found.append(ctx.finding("fail", "/senescence/beta_gal/percent_positive",
                                  f"SA-β-gal states {show(percent)} % positive but {positive} of {counted} cells is "
                                  f"{show(derived)} % (more than {show(tolerance)} points apart): one of the "
