@@ -5,55 +5,54 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections import Counter
+from collections.abc import Sequence
 
 from eln_msc_plugin import __version__
 from eln_msc_plugin.errors import ConfigError, ElnMscError
-from eln_msc_plugin.formats.common import EXTENSIONS
-from eln_msc_plugin.model import Report
-from eln_msc_plugin.output import WRITERS
-from eln_msc_plugin.pipeline import Engine, build_engine
+from eln_msc_plugin.jobs import Settings, add_jobs_option, judge_inputs, usable_cpus
+from eln_msc_plugin.output import WRITERS, Blocks, Writer
+from eln_msc_plugin.pipeline import build_engine
+from eln_msc_plugin.progress import Progress
+from eln_msc_plugin.sources import Input, MissingInput, scan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _files(paths: Sequence[str]) -> list[str]:
-    """The files named, folders expanded to their batch-record files (sorted); '-' is standard input."""
-    found: list[str] = []
-    for name in paths:
-        path = Path(name)
-        if name == "-" or path.is_file():
-            found.append(name)
-        elif path.is_dir():
-            found += sorted(str(p) for p in path.rglob("*") if p.suffix in EXTENSIONS and p.is_file())
-        else:
-            raise ConfigError(f"{name}: no such file or folder")
-    return found
-
-
-def _reports(engine: Engine, files: list[str]) -> Iterator[Report]:
-    for name in files:
-        if name == "-":
-            yield from engine.reports_for(sys.stdin.buffer, None, "-")
-            continue
-        try:
-            stream = open(name, "rb")  # noqa: SIM115 - closed below, after the reports are read
-        except OSError as error:
-            yield engine.unreadable_report(name, f"cannot open the file: {error.strerror}")
-            continue
-        with stream:
-            yield from engine.reports_for(stream, EXTENSIONS.get(Path(name).suffix.lower()), name)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     engine = build_engine(args.policy)
-    files = _files(args.paths)
-    if not files:
-        raise ConfigError(f"no *.json, *.jsonl or *.xml files under {', '.join(args.paths)}")
+    inputs = scan(args.paths)
     writer = WRITERS[args.format](sys.stdout, engine.ruleset)
-    counts = writer.write_all(_reports(engine, files))
-    return EXIT_FAILED if counts["fail"] or counts["error"] else EXIT_OK
+    progress = _progress(inputs)
+    sink = _Uncovered(writer, progress) if progress is not None and sys.stdout.isatty() else writer
+    writer.open()
+    judge_inputs(inputs, engine, (Blocks, (args.format, writer.colour)), sink,
+                 Settings(args.jobs or usable_cpus(), args.policy, args.chunk_bytes), progress)
+    if progress is not None:
+        progress.close()
+    writer.close()
+    return EXIT_FAILED if writer.counts["fail"] or writer.counts["error"] else EXIT_OK
+
+
+def _progress(inputs: list[Input]) -> Progress | None:
+    """A progress bar on standard error when it is a terminal (nothing otherwise), against the input's bytes."""
+    if not sys.stderr.isatty():
+        return None
+    progress = Progress(sys.stderr, tty=True, label="validate")
+    progress.total_bytes = sum(item.size or 0 for item in inputs) or None
+    return progress
+
+
+class _Uncovered:
+    """The writer, taking the progress bar off the terminal they share before it writes."""
+
+    def __init__(self, writer: Writer, progress: Progress) -> None:
+        self.writer, self.progress = writer, progress
+
+    def add(self, payload: str, counts: Counter[str], reports: int) -> None:
+        self.progress.clear()
+        self.writer.add(payload, counts, reports)
+        self.writer.out.flush()
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -91,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for standard input")
     validate.add_argument("--format", choices=sorted(WRITERS), default="text", help="output format (default text)")
     validate.add_argument("--policy", metavar="FILE", help="site policy (TOML) overriding the default rule pack")
+    add_jobs_option(validate, "the records")
     validate.set_defaults(run=cmd_validate)
     rules = sub.add_parser("rules", help="list every rule with its severities and thresholds in force")
     rules.add_argument("--policy", metavar="FILE", help="show the thresholds this policy puts in force")
@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ConfigError as error:
         print(f"eln-msc: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except MissingInput as error:
+        print(f"eln-msc: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ElnMscError as error:
         print(f"eln-msc: {error}", file=sys.stderr)

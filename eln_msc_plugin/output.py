@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -54,7 +55,7 @@ class Writer:
         self.counts[report.verdict] += 1
         self.emit(self.render(report))
 
-    def add(self, block: str, counts: Mapping[str, int]) -> None:
+    def add(self, block: str, counts: Mapping[str, int], reports: int = 0) -> None:
         """Reports rendered elsewhere: their texts joined by `separator`, and their count per verdict."""
         self.counts.update(counts)
         if block:
@@ -170,6 +171,21 @@ def finding_line(finding: Finding) -> str:
 
 
 WRITERS: dict[str, type[Writer]] = {"text": TextWriter, "json": JsonWriter, "junit": JunitWriter}
+
+
+class Blocks:
+    """Reports rendered as the writer of `format` renders them, in blocks joined by its separator: what a
+    worker process sends back to the writer (`Writer.add`)."""
+
+    def __init__(self, ruleset: RuleSet, format: str, colour: bool) -> None:
+        writer = WRITERS[format](io.StringIO(), ruleset, colour=colour)
+        self.render, self.separator = writer.render, writer.separator
+
+    def block(self, reports: list[Report]) -> str:
+        return self.separator.join([self.render(report) for report in reports])
+
+    def join(self, payloads: list[str]) -> str:
+        return self.separator.join(payloads)
 
 
 def report_json(report: Report, ruleset: RuleSet) -> dict[str, Any]:

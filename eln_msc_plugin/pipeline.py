@@ -5,7 +5,7 @@ Every host (command line, Kadi4Mat plugin, backfill) calls `validate_document` /
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pluggy
@@ -96,7 +96,11 @@ class Engine:
         return self._report(source, 0, None, None, "error", {}, [Finding("read", "fail", "", message)])
 
     def reports(self, document: Document) -> Iterator[Report]:
-        for item in self.records(document):
+        return self.judge(self.records(document))
+
+    def judge(self, items: Iterable[BatchRecord | Unreadable]) -> Iterator[Report]:
+        """A report for each record read (an unreadable one's verdict is `error`)."""
+        for item in items:
             if isinstance(item, Unreadable):
                 yield self._report(item.source, item.index, item.record_id, item.revision, "error", {}, item.findings)
             else:

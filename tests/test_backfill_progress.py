@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from eln_msc_plugin.backfill import progress as progress_module
-from eln_msc_plugin.backfill.progress import Progress
+from eln_msc_plugin import progress as progress_module
+from eln_msc_plugin.progress import Progress
 
 
 @pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])

@@ -73,7 +73,7 @@ def test_standard_input(files: dict[str, Path], capsys: Any, monkeypatch: pytest
     stdin = io.TextIOWrapper(io.BytesIO(as_json(record())))
     monkeypatch.setattr(sys, "stdin", stdin)
     status, out, _ = run(["validate", "--format", "json", "-"], capsys)
-    assert status == 0 and json.loads(out)["records"][0]["source"] == "-"
+    assert status == 0 and json.loads(out)["records"][0]["source"] == "<stdin>"
 
 
 def test_junit_output(files: dict[str, Path], capsys: Any) -> None:
@@ -95,9 +95,17 @@ def test_usage_errors_exit_2(argv: list[str], capsys: Any) -> None:
     assert exit_info.value.code == 2
 
 
-def test_missing_path_exits_2(tmp_path: Path, capsys: Any) -> None:
-    status, _, err = run(["validate", str(tmp_path / "nope.json")], capsys)
-    assert status == 2 and "no such file" in err
+def test_missing_path_exits_2_and_says_so_plainly(tmp_path: Path, capsys: Any) -> None:
+    missing = tmp_path / "nope.json"
+    status, out, err = run(["validate", str(missing)], capsys)
+    assert status == 2 and out == ""
+    assert err == f"eln-msc: {missing}: no such file or folder\n"  # not a "configuration error"
+
+
+def test_standard_input_is_labelled_stdin_in_text(capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(as_json(record()))))
+    status, out, _ = run(["validate", "-"], capsys)
+    assert status == 0 and out.startswith("PASS  <stdin>#0  EXP-2026-0142")
 
 
 def test_empty_folder_exits_2(tmp_path: Path, capsys: Any) -> None:

@@ -16,6 +16,7 @@ from eln_msc_plugin.backfill.report import write_report
 from eln_msc_plugin.backfill.runner import Summary, run_backfill
 from eln_msc_plugin.eln.http import Token
 from eln_msc_plugin.errors import ConfigError
+from eln_msc_plugin.jobs import add_jobs_option, usable_cpus
 from eln_msc_plugin.pipeline import build_engine
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -46,6 +47,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--policy", metavar="FILE", help="site policy (TOML) overriding the default rule pack")
     p.add_argument("--attempts", type=int, default=3, metavar="N", help="tries per record before it counts "
                    "as failed (default 3)")
+    add_jobs_option(p, "local files (--source)")
     p.add_argument("--page-size", type=int, default=100, help=argparse.SUPPRESS)
     p.add_argument("--max-pages", type=int, default=100, help=argparse.SUPPRESS)
     p.set_defaults(run=cmd_backfill)
@@ -97,7 +99,7 @@ def _local(args: argparse.Namespace) -> int:
     if args.report is None:
         raise ConfigError("--source needs --report PATH")
     engine = build_engine(args.policy)
-    rows = list(local_rows(engine, args.source))
+    rows = local_rows(engine, args.source, args.jobs or usable_cpus(), args.policy, args.chunk_bytes)
     counts = Counter(r["verdict"] for r in rows)
     meta = _meta({"source": str(args.source), "records": len(rows), "verdicts": dict(counts),
                   "rule pack": f"{engine.ruleset.name} {engine.ruleset.version}"})

@@ -18,7 +18,6 @@ from typing import Any
 
 from eln_msc_plugin.backfill.listing import Listing
 from eln_msc_plugin.backfill.options import Options
-from eln_msc_plugin.backfill.progress import Progress
 from eln_msc_plugin.backfill.rows import listing_row
 from eln_msc_plugin.backfill.session import Counters, RateLimiter, make_client
 from eln_msc_plugin.backfill.state import DONE, State
@@ -26,6 +25,7 @@ from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.kadi.judge import Outcome, judge_and_annotate
 from eln_msc_plugin.pipeline import Engine, build_engine
+from eln_msc_plugin.progress import Progress
 
 log = logging.getLogger("eln_msc_plugin.backfill")
 
