@@ -1,7 +1,7 @@
 """The hook set: the public contract between eln-msc-plugin and its plugins.
 
-Built-in parsers, rules and annotation sinks implement these hooks exactly as a third-party plugin
-would. Call hooks with keyword arguments only.
+Built-in parsers, rules, annotation sinks and ELN adapters implement these hooks exactly as a
+third-party plugin would. Call hooks with keyword arguments only.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from eln_msc_plugin.eln.spec import AdapterSpec
     from eln_msc_plugin.model import BatchRecord, Document, Finding, Report, Unreadable
     from eln_msc_plugin.rules import Rule, RuleSet
 
@@ -75,4 +76,16 @@ def eln_msc_report_finished(report: Report) -> None:
     """Observe a finished report (logging, metrics). Returns nothing; must not change the report.
 
     :param report: the finished report, verdict included.
+    """
+
+
+@hookspec
+def eln_msc_register_adapters(register: Callable[[AdapterSpec], None]) -> None:
+    """Contribute ELN adapters by calling ``register(spec)`` once per adapter.
+
+    Each `AdapterSpec` is checked when it is registered: a malformed or duplicate name, or an option
+    that is not a long option of its own, raises ``ConfigError`` at start-up. Registering must not
+    import the ELN's SDK (``spec.create`` does, when an adapter is opened). Returns nothing.
+
+    :param register: the callback that checks and adds one `AdapterSpec`.
     """

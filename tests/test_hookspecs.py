@@ -23,7 +23,7 @@ HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) i
 
 def test_hook_set_is_not_empty() -> None:
     assert set(HOOKS) >= {"eln_msc_parse_document", "eln_msc_register_rules", "eln_msc_adjust_findings",
-                          "eln_msc_post_annotation", "eln_msc_report_finished"}
+                          "eln_msc_post_annotation", "eln_msc_report_finished", "eln_msc_register_adapters"}
 
 
 @pytest.mark.parametrize("name", HOOKS, ids=HOOKS)
@@ -124,3 +124,16 @@ def test_post_annotation_firstresult(pm: pluggy.PluginManager) -> None:
     assert (pm.hook.eln_msc_post_annotation(target="kadi://7", report=report, ruleset=ruleset)
             == "kadi:" + report.verdict)
     assert pm.hook.eln_msc_post_annotation(target="other://7", report=report, ruleset=ruleset) is None
+
+
+def test_register_adapters_hook(pm: pluggy.PluginManager) -> None:
+    from eln_msc_plugin.eln.registry import adapter_specs
+    from eln_msc_plugin.eln.spec import AdapterSpec
+
+    class Plugin:
+        @hookimpl
+        def eln_msc_register_adapters(self, register: Any) -> None:
+            register(AdapterSpec("toy", "Toy ELN", create=lambda config: None))
+
+    pm.register(Plugin())
+    assert adapter_specs(pm)["toy"].title == "Toy ELN"

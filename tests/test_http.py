@@ -6,6 +6,7 @@ from a small scripted server on loopback (Kadi's own behaviour is tested against
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import socket
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from eln_msc_plugin.eln.auth import BasicAuth, BearerAuth, ClientCredentialsAuth, KeyAuth
 from eln_msc_plugin.eln.http import ElnSession, Token, check, make_retry
 from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.errors import ConfigError, ElnError
@@ -182,10 +184,62 @@ def test_base_url_must_be_http() -> None:
         ElnSession("ftp://example.org", None)
 
 
-def test_kadi_client_is_an_eln_adapter() -> None:
-    from eln_msc_plugin.eln.base import ElnClient
+@pytest.mark.parametrize(
+    ("auth", "header"),
+    [(lambda: BearerAuth(Token(SECRET)), f"Bearer {SECRET}"),
+     (lambda: KeyAuth(Token(SECRET)), SECRET),
+     (lambda: BasicAuth(Token(SECRET)), "Basic " + base64.b64encode(f"{SECRET}:".encode()).decode()),
+     (lambda: BasicAuth("client-7", Token(SECRET)),
+      "Basic " + base64.b64encode(f"client-7:{SECRET}".encode()).decode())],
+    ids=["bearer-kadi", "raw-key-elabftw", "basic-api-key", "basic-user-secret"])
+def test_auth_scheme_comes_from_the_adapter(server: tuple[str, Script], auth: Any, header: str) -> None:
+    url, script = server
+    scheme = auth()
+    http = ElnSession(url, scheme)
+    http.get("api/x")
+    assert script.seen[0][2]["Authorization"] == header
+    for text in (repr(scheme), repr(http)):
+        assert SECRET not in text and "***" in text
 
-    client = KadiClient("http://127.0.0.1:1", Token(SECRET))
-    assert isinstance(client, ElnClient)
-    assert client.record_url(12) == "http://127.0.0.1:1/records/12"
-    client.close()
+
+def test_client_credentials_fetch_a_token_once_and_send_it_as_bearer(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(200, {}, {"access_token": "access-abcdef123456", "expires_in": 900}), (200, {}, {}),
+                      (200, {}, {})]
+    scheme = ClientCredentialsAuth(f"{url}/oauth/token", "client-7", Token(SECRET))
+    http = ElnSession(url, scheme)
+    http.get("api/a")
+    http.get("api/b")
+    methods = [(m, p) for m, p, _ in script.seen]
+    assert methods == [("POST", "/oauth/token"), ("GET", "/api/a"), ("GET", "/api/b")]
+    assert script.seen[0][2]["Authorization"] == "Basic " + base64.b64encode(f"client-7:{SECRET}".encode()).decode()
+    assert script.seen[2][2]["Authorization"] == "Bearer access-abcdef123456"
+    assert "access-abcdef123456" not in repr(scheme) and SECRET not in repr(scheme)
+
+
+def test_refused_client_credentials_are_an_eln_error_without_the_secret(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(401, {}, {"error": "invalid_client", "secret": SECRET})]
+    with pytest.raises(ElnError, match="refused") as error:
+        ElnSession(url, ClientCredentialsAuth(f"{url}/oauth/token", "c", Token(SECRET))).get("api/a")
+    assert error.value.status == 401 and SECRET not in str(error.value)
+
+
+@pytest.mark.parametrize("scheme", [lambda: BearerAuth(Token(SECRET)), lambda: KeyAuth(Token(SECRET)),
+                                    lambda: BasicAuth("user", Token(SECRET))], ids=["bearer", "key", "basic"])
+def test_a_secret_the_server_repeats_back_is_masked(server: tuple[str, Script], scheme: Any) -> None:
+    url, script = server
+    script.answers = [(403, {}, {"description": f"token {SECRET} may not do this"})]
+    with pytest.raises(ElnError) as error:
+        check(ElnSession(url, scheme()).get("api/a"), "read a")
+    assert SECRET not in str(error.value) and "token *** may not" in str(error.value)
+
+
+def test_requests_are_metered_and_tallied_as_reads_and_writes(server: tuple[str, Script]) -> None:
+    url, _ = server
+    seen: list[str] = []
+    http = ElnSession(url, Token(SECRET), meter=seen.append)
+    http.get("api/a")
+    http.patch("api/a", json={})
+    http.put("api/a", data=b"x")
+    assert seen == ["GET", "PATCH", "PUT"] and http.tally.snapshot() == (1, 2)

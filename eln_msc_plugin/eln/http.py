@@ -1,62 +1,36 @@
-"""The network edge: one `requests.Session` per ELN client owns the HTTP policy.
+"""The network edge: one `requests.Session` per ELN adapter owns the HTTP policy.
 
-Base URL, auth header, a default timeout on every call, retries with backoff that honour
-`Retry-After` (429/502/503/504; non-idempotent writes only where the server said it did not act),
-and transport errors translated into `ElnError`. Tokens never appear in a repr, log or message.
+Base URL, the adapter's auth scheme (eln/auth.py: Bearer for Kadi, a raw key header for eLabFTW, basic
+or OAuth client credentials for Benchling), a default timeout on every call, retries with backoff that
+honour `Retry-After` (429/502/503/504; non-idempotent writes only where the server said it did not act),
+requests counted as reads and writes, and transport errors translated into `ElnError`. Secrets never
+appear in a repr, log or message, even when a server repeats them back.
 """
 
 from __future__ import annotations
 
-import os
+import base64
+import contextlib
 import re
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from eln_msc_plugin import __version__
+from eln_msc_plugin.eln.auth import BearerAuth, Token, scrub
+from eln_msc_plugin.eln.base import Tally
 from eln_msc_plugin.errors import ConfigError, ElnError
+
+__all__ = ["DEFAULT_TIMEOUT", "ElnSession", "Token", "check", "make_retry"]
 
 RETRY_STATUSES = (429, 502, 503, 504)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 DEFAULT_TIMEOUT = (5.0, 30.0)
-
-
-class Token:
-    """A secret that shows as `***` wherever it is printed."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        value = value.strip()
-        if not value:
-            raise ConfigError("the access token is empty")
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Token('***')"
-
-    __str__ = __repr__
-
-    @classmethod
-    def from_env(cls, name: str) -> Token:
-        value = os.environ.get(name)
-        if not value:
-            raise ConfigError(f"environment variable {name} holding the access token is not set")
-        return cls(value)
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Token:
-        try:
-            return cls(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(f"cannot read the token file {path}: {error.strerror}") from None
 
 
 class PoliteRetry(Retry):
@@ -77,10 +51,15 @@ def make_retry(total: int = 6, backoff: float = 0.5) -> Retry:
 
 
 class ElnSession(requests.Session):
-    """A session bound to one ELN: relative URLs, bearer token, default timeout, retries, own errors."""
+    """A session bound to one ELN: relative URLs, the adapter's auth, default timeout, retries, own errors.
 
-    def __init__(self, base_url: str, token: Token | None, *, timeout: Any = DEFAULT_TIMEOUT,
-                 retry: Retry | None = None, pool: int = 10) -> None:
+    `auth` is a `requests` auth object from eln/auth.py (a bare `Token` means Bearer); `meter` is called
+    with each request's method before it is sent; `tally` counts reads and writes.
+    """
+
+    def __init__(self, base_url: str, auth: AuthBase | Token | None, *, timeout: Any = DEFAULT_TIMEOUT,
+                 retry: Retry | None = None, pool: int = 10, meter: Callable[[str], None] | None = None,
+                 tally: Tally | None = None) -> None:
         super().__init__()
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"ELN URL {base_url!r} must start with http:// or https://")
@@ -91,8 +70,9 @@ class ElnSession(requests.Session):
         self.mount("https://", adapter)
         self.headers["User-Agent"] = f"eln-msc-plugin/{__version__}"
         self.headers["Accept"] = "application/json"
-        if token is not None:
-            self.headers["Authorization"] = f"Bearer {token.reveal()}"
+        self.auth = BearerAuth(auth) if isinstance(auth, Token) else auth
+        self.meter = meter
+        self.tally = tally if tally is not None else Tally()
         self.requests_sent = 0
 
     def __repr__(self) -> str:
@@ -101,6 +81,9 @@ class ElnSession(requests.Session):
     def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         full = urljoin(self.base_url, url.decode() if isinstance(url, bytes) else url.lstrip("/"))
         kwargs.setdefault("timeout", self.timeout)
+        if self.meter is not None:
+            self.meter(method)
+        self.tally.add(method)
         self.requests_sent += 1
         try:
             response = super().request(method, full, *args, **kwargs)
@@ -147,6 +130,7 @@ def check(response: requests.Response, what: str) -> Any:
         detail = str(body.get("description") or body.get("message") or "")[:300] if isinstance(body, dict) else ""
     except ValueError:
         pass
+    detail = scrub(detail, sent_secrets(response))
     hint = {401: "the token was refused (missing, expired or revoked)",
             403: "the token lacks a scope or the account lacks permission",
             404: "not found", 409: "conflict", 413: "too large",
@@ -154,3 +138,18 @@ def check(response: requests.Response, what: str) -> Any:
     message = (f"{what}: HTTP {response.status_code}" + (f" ({hint})" if hint else "")
                + (f": {detail}" if detail else ""))
     raise ElnError(message, status=response.status_code, retryable=response.status_code in RETRY_STATUSES)
+
+
+def sent_secrets(response: requests.Response) -> list[str]:
+    """The credentials the request carried (so a server repeating them back is not printed)."""
+    found: list[str] = []
+    request = response.request
+    if request is None:
+        return found
+    value = request.headers.get("Authorization") or ""
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "basic" and rest:
+        with contextlib.suppress(ValueError):
+            found += base64.b64decode(rest).decode("utf-8", "replace").split(":", 1)
+    found += [value, rest] if rest else [value]
+    return [s for s in found if s]
