@@ -1,7 +1,8 @@
 """The ELN adapter protocol: what every host (on-save, watch, webhook, backfill, doctor) asks of an ELN.
 
 An adapter turns one ELN's API into these operations and types; the hosts never learn which ELN they
-talk to. An adapter is registered by name through the `eln_msc_register_adapters` hook with an
+talk to. A host judges one record as: `read` (cheap: is it unchanged? then stop, no write) → `prepare`
+(name the revision, fresh state) → load the sources and judge → `annotate` (one logical write). An adapter is registered by name through the `eln_msc_register_adapters` hook with an
 `AdapterSpec` (eln/spec.py), and proves itself with the contract suite in `eln_msc_plugin.testing`.
 See docs/writing-an-adapter.md.
 """
@@ -114,15 +115,18 @@ class Content:
     `status` is "judge" normally; "stale" when the reference's revision is no longer the newest (the newer
     one is judged on its own) and "skipped" when the record is not to be judged, both with `detail`.
     `complete` is False when the current annotation is only partly in place (its verdict marker or report
-    file missing), so the host writes again even though the content is unchanged.
+    file missing), so the host writes again even though the content is unchanged. `previous` is the last
+    annotation the plugin wrote, when a later save removed it (what a new one supersedes).
+    `judged_revision` may stay empty until `prepare` (an ELN may need a read to name the revision).
     `state` is the adapter's own: what `annotate` needs to write without reading again.
     """
 
     ref: RecordRef
-    judged_revision: str
+    judged_revision: str = ""
     sources: list[Source] = field(default_factory=list)
     current: Annotation | None = None
     complete: bool = True
+    previous: Annotation | None = None
     status: ReadStatus = "judge"
     detail: str = ""
     state: Any = None
@@ -233,11 +237,17 @@ class ElnAdapter(Protocol):
         ...
 
     def read(self, ref: RecordRef) -> Content:
-        """The content to judge: the revision judged, its sources, and the plugin's annotation in place.
+        """Enough to tell whether the record changed: its sources (digests) and the annotation in place.
 
         Reads only what can change the outcome (listing data in `ref.listing` is used, not fetched again);
-        source payloads are loaded only when the host judges.
+        source payloads are loaded only when the host judges. An unchanged record costs at most 1 request.
         """
+        ...
+
+    def prepare(self, content: Content) -> Content:
+        """Everything needed to judge and write a changed record: the judged revision named, the state
+        fresh (a re-read where the ELN needs one). May return a "stale" or "skipped" content; an adapter
+        whose `read` already has it all returns `content` as it is."""
         ...
 
     def annotate(self, content: Content, annotation: Annotation, *, dry_run: bool = False) -> WriteOutcome:
