@@ -2,8 +2,9 @@
 
 An adapter turns one ELN's API into these operations and types; the hosts never learn which ELN they
 talk to. A host judges one record as: `read` (cheap: is it unchanged? then stop, no write) → `prepare`
-(name the revision, fresh state) → load the sources and judge → `annotate` (one logical write). An adapter is registered by name through the `eln_msc_register_adapters` hook with an
-`AdapterSpec` (eln/spec.py), and proves itself with the contract suite in `eln_msc_plugin.testing`.
+(name the revision, fresh state) → load the sources and judge → `annotate` (one logical write).
+An adapter is registered by name through the `eln_msc_register_adapters` hook with an `AdapterSpec`
+(eln/spec.py), and proves itself with the contract suite in `eln_msc_plugin.testing`.
 See docs/writing-an-adapter.md.
 """
 
