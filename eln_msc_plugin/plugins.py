@@ -52,7 +52,7 @@ def get_plugin_manager(*, load_entry_points: bool = True, extra: tuple[Any, ...]
 
 
 def collect_rules(pm: pluggy.PluginManager) -> list[Rule]:
-    """Every rule the plugins register, each checked as it is registered."""
+    """Every rule the plugins register, each checked as it is registered; rules of scope "document" first."""
     rules: dict[str, Rule] = {}
 
     def register(candidate: Rule) -> None:
@@ -60,7 +60,8 @@ def collect_rules(pm: pluggy.PluginManager) -> list[Rule]:
         rules[checked.id] = checked
 
     pm.hook.eln_msc_register_rules(register=register)
-    return list(rules.values())
+    # document rules first: what is wrong with the document is read before what the rules make of its content
+    return sorted(rules.values(), key=lambda r: r.scope != "document")
 
 
 def default_ruleset(pm: pluggy.PluginManager) -> RuleSet:

@@ -126,3 +126,114 @@ def test_metrics_are_json_serialisable_and_complete() -> None:
 
 def test_log2_helper_matches_hand_value() -> None:
     assert math.log2(3_600_000 / 875_000) == pytest.approx(2.0406419845, abs=1e-9)
+
+
+# Rule pack 1.1, "Start of the count": (id, first passages, cryo events, recomputed cumulative PDL per passage,
+# the pdl.consistency findings as (severity, path)). Day 10 is the first seeding of the two-passage lots.
+def _two(first: int, **extra: object) -> list[dict]:
+    return [passage(first, 1e6, 4e6, 10, **extra), passage(first + 1, 1e6, 4e6, 15)]
+
+
+START = [
+    ("p1-starts-at-0", _two(1), None, [2.0, 4.0], []),
+    ("p0-starts-at-0", _two(0), None, [2.0, 4.0], []),
+    ("p2-unknown-start", _two(2), None, [None, None], [("warn", "/passages/0/number")]),
+    ("p2-unknown-start-warns-once-despite-reported-values",
+     [passage(2, 1e6, 4e6, 10, reported_cumulative_pdl=5.0), passage(3, 1e6, 4e6, 15, reported_cumulative_pdl=99.0)],
+     None, [None, None], [("warn", "/passages/0/number")]),
+    ("thaw-before-first-seeding", _two(3, thawed=True),
+     [{"kind": "thaw", "at": "2026-01-05", "passage": 2, "cumulative_pdl": 6.5}], [8.5, 10.5], []),
+    ("thaw-on-the-day-of-first-seeding", _two(3, thawed=True),
+     [{"kind": "thaw", "at": "2026-01-10", "passage": 2, "cumulative_pdl": 6.5}], [8.5, 10.5], []),
+    ("latest-of-two-thaws", _two(3, thawed=True),
+     [{"kind": "thaw", "at": "2026-01-02", "passage": 2, "cumulative_pdl": 4.0},
+      {"kind": "thaw", "at": "2026-01-08", "passage": 2, "cumulative_pdl": 6.5}], [8.5, 10.5], []),
+    ("p1-begun-from-a-thaw-starts-at-the-thaw", _two(1),
+     [{"kind": "thaw", "at": "2026-01-09", "passage": 0, "cumulative_pdl": 3.0}], [5.0, 7.0], []),
+    ("thaw-after-first-seeding-does-not-begin-it", _two(1),
+     [{"kind": "thaw", "at": "2026-01-12", "passage": 1, "cumulative_pdl": 9.0}], [2.0, 4.0],
+     [("fail", "/cryo_events/0/cumulative_pdl")]),
+    ("thawed-flag-with-an-undated-thaw", _two(3, thawed=True),
+     [{"kind": "thaw", "passage": 2, "cumulative_pdl": 6.5}], [8.5, 10.5], []),
+    ("thawed-flag-without-a-thaw-is-unknown", _two(3, thawed=True), None, [None, None],
+     [("warn", "/passages/0/thawed")]),
+    ("thawed-flag-thaw-dated-after-seeding-is-unknown", _two(3, thawed=True),
+     [{"kind": "thaw", "at": "2026-01-11", "passage": 2, "cumulative_pdl": 6.5}], [None, None],
+     [("warn", "/passages/0/thawed")]),
+    ("beginning-thaw-without-a-pdl-is-unknown", _two(3, thawed=True),
+     [{"kind": "thaw", "at": "2026-01-05", "passage": 2}], [None, None], [("warn", "/cryo_events/0/cumulative_pdl")]),
+]
+
+
+@pytest.mark.parametrize(("name", "passages", "cryo", "cumulative", "consistency"), START, ids=[s[0] for s in START])
+def test_start_of_the_count(name: str, passages: list[dict], cryo: list[dict] | None, cumulative: list[float | None],
+                            consistency: list[tuple[str, str]]) -> None:
+    r = report(lot(passages, cryo))
+    assert [p["cumulative_pdl"] for p in r.metrics["passages"]] == pytest.approx(cumulative)
+    assert r.metrics["cumulative_pdl"] == (pytest.approx(cumulative[-1]) if cumulative[-1] is not None else None)
+    assert [(f.severity, f.path) for f in r.findings if f.rule == "pdl.consistency"] == consistency
+
+
+def _mislabelled(thaw: dict, thaw_day: int = 11) -> dict:
+    """P1 and P2 frozen (PDL 2 and 4), a P2 vial thawed on `thaw_day` under a wrong label, grown on as P3 and P4:
+    every count and every reported PDL is right (2, 4, 6, 8)."""
+    cryo = [{"kind": "freeze", "at": "2026-01-06", "passage": 1, "cumulative_pdl": 2.0},
+            {"kind": "freeze", "at": "2026-01-11", "passage": 2, "cumulative_pdl": 4.0},
+            {"at": f"2026-01-{thaw_day:02d}", "kind": "thaw", **thaw}]
+    return lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=2.0),
+                passage(2, 1e6, 4e6, 6, reported_cumulative_pdl=4.0),
+                passage(3, 1e6, 4e6, 12, reported_cumulative_pdl=6.0),
+                passage(4, 1e6, 4e6, 17, reported_cumulative_pdl=8.0)], cryo, reported_cumulative_pdl=8.0)
+
+
+MISLABELLED = [
+    # the case of the 1.0 defect: the thaw carries the number of the earlier freeze, and 1.0 rewound to it (PDL 2),
+    # then blamed P3, P4 and the record with three pdl.consistency failures
+    ("labelled-as-an-earlier-freeze", {"passage": 1}, ["/passages/2/number"], []),
+    ("labelled-as-an-earlier-freeze-stating-its-pdl", {"passage": 1, "cumulative_pdl": 4.0}, ["/passages/2/number"],
+     []),
+    ("labelled-with-a-passage-never-frozen", {"passage": 7, "cumulative_pdl": 4.0}, ["/cryo_events/2/passage"], []),
+    ("never-frozen-and-no-pdl", {"passage": 7}, ["/cryo_events/2/passage"], []),
+    # the thaw's own stated PDL is still compared where it stands (4 recomputed, 2.9 stated, and below the freeze's
+    # 4.0): only the thaw is blamed, by pdl.consistency and pdl.monotonic
+    ("never-frozen-stating-a-wrong-pdl", {"passage": 7, "cumulative_pdl": 2.9}, ["/cryo_events/2/passage"],
+     ["/cryo_events/2/cumulative_pdl"]),
+]
+
+
+@pytest.mark.parametrize(("name", "thaw", "sequence", "blamed"), MISLABELLED, ids=[m[0] for m in MISLABELLED])
+def test_a_mislabelled_thaw_does_not_rewind_the_count(name: str, thaw: dict, sequence: list[str],
+                                                       blamed: list[str]) -> None:
+    r = report(_mislabelled(thaw))
+    assert [p["cumulative_pdl"] for p in r.metrics["passages"]] == [2.0, 4.0, 6.0, 8.0]
+    assert r.metrics["cumulative_pdl"] == 8.0
+    by_rule = {rule: [f for f in r.findings if f.rule == rule] for rule in ("passage.sequence", "pdl.consistency",
+                                                                            "pdl.monotonic", "pdl.limit")}
+    assert [f.path for f in by_rule["passage.sequence"]] == sequence  # the sequence finding is right, and alone
+    assert all(f.severity == "fail" for f in by_rule["passage.sequence"])
+    assert [f.path for f in by_rule["pdl.consistency"]] == blamed
+    assert [f.path for f in by_rule["pdl.monotonic"]] == blamed
+    assert by_rule["pdl.limit"] == []
+
+
+LOSS = [
+    # (id, harvested at P2 from 1e6 seeded, PD metric of P2, recomputed cumulative PDL after P1..P3)
+    ("half-lost", 5e5, 0.0, [2.0, 2.0, 4.0]),
+    ("harvest-of-0-cells", 0, 0.0, [2.0, 2.0, 4.0]),
+    ("as-many-as-seeded", 1e6, 0.0, [2.0, 2.0, 4.0]),
+    ("grew-a-little", 1.5e6, math.log2(1.5), [2.0, 2.0 + math.log2(1.5), 4.0 + math.log2(1.5)]),
+]
+
+
+@pytest.mark.parametrize(("name", "harvested", "pd", "cumulative"), LOSS, ids=[c[0] for c in LOSS])
+def test_a_loss_of_cells_adds_no_doublings(name: str, harvested: float, pd: float, cumulative: list[float]) -> None:
+    reported = [round(c, 1) for c in cumulative]
+    data = lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=reported[0]),
+                passage(2, 1e6, harvested, 6, reported_cumulative_pdl=reported[1]),
+                passage(3, 1e6, 4e6, 11, reported_cumulative_pdl=reported[2])])
+    r = report(data)
+    assert r.metrics["passages"][1]["pd"] == pytest.approx(pd)
+    assert [p["cumulative_pdl"] for p in r.metrics["passages"]] == pytest.approx(cumulative)
+    # the correctly reported PDL never decreases and agrees with the recount: nothing to say about it
+    assert not [f for f in r.findings if f.rule in ("pdl.consistency", "pdl.monotonic", "pdl.limit")]
+    json.dumps(r.metrics, allow_nan=False)

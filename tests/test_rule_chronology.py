@@ -55,3 +55,35 @@ def test_unreadable_dates_are_skipped_not_crashed() -> None:
     data = record(released_at="soon")
     set_path(data, "/passages/0/seeded_at", 20260102)
     assert findings(data, "chronology") == []
+
+
+# Rule pack 1.1, boundaries: "seeded < harvested" is strict, every other "before" is "not after"; a date without a
+# zone is the UTC day and offsets go to UTC (23:30 at -05:00 on the 7th is 04:30 UTC on the 8th).
+ZONES = [
+    ("harvest-at-an-offset-is-the-next-utc-day-then-seeded-that-day",
+     [("/passages/0/harvested_at", "2026-01-07T23:30:00-05:00"), ("/passages/1/seeded_at", "2026-01-08")], []),
+    ("harvest-at-an-offset-after-the-next-seeding-day",
+     [("/passages/0/harvested_at", "2026-01-07T23:30:00-05:00"), ("/passages/1/seeded_at", "2026-01-07")],
+     ["/passages/1/seeded_at"]),
+    ("a-time-without-a-zone-is-utc",
+     [("/passages/0/harvested_at", "2026-01-07T23:30:00"), ("/passages/1/seeded_at", "2026-01-07T23:00:00Z")],
+     ["/passages/1/seeded_at"]),
+    ("seeded-and-harvested-a-second-apart",
+     [("/passages/0/seeded_at", "2026-01-02T09:00:00Z"), ("/passages/0/harvested_at", "2026-01-02T09:00:01Z")], []),
+    ("seeded-and-harvested-at-the-same-moment",
+     [("/passages/0/seeded_at", "2026-01-02T09:00:00+01:00"), ("/passages/0/harvested_at", "2026-01-02T08:00:00Z")],
+     ["/passages/0/harvested_at"]),
+    ("release-on-the-day-of-the-last-assay-is-not-after", [("/released_at", "2026-01-28")], []),
+    ("freeze-and-thaw-on-the-same-day-are-in-order", [("/cryo_events", [
+        {"kind": "freeze", "at": "2026-01-07", "passage": 1}, {"kind": "thaw", "at": "2026-01-07", "passage": 1}])],
+     []),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "paths"), ZONES, ids=[z[0] for z in ZONES])
+def test_chronology_boundaries_and_zones(name: str, changes: list, paths: list[str]) -> None:
+    data = record()
+    for pointer, value in changes:
+        set_path(data, pointer, value)
+    got = findings(data, "chronology")
+    assert sorted(f.path for f in got) == sorted(paths)

@@ -52,3 +52,42 @@ def test_harvest_below_seeding_warns() -> None:
     got = findings(lot([passage(1, 1e6, 9e5, 1)]), "counts.plausible")
     assert [(f.severity, f.path) for f in got] == [("warn", "/passages/0/cells_harvested")]
     assert findings(lot([passage(1, 1e6, 1e6, 1)]), "counts.plausible") == []
+
+
+LOSSES = [
+    # (id, harvested from 1e6 seeded, the start of the growth message, counts.plausible warns)
+    ("harvest-of-0-cells", 0, "P2 harvested no cells: no population doubling (below 1)", True),
+    ("fewer-than-seeded", 4e5, "P2 harvested fewer cells than were seeded: no population doubling (below 1)", True),
+    ("as-many-as-seeded", 1e6, "P2 achieved only 0 population doublings (below 1)", False),
+    ("pd-0.58", 1.5e6, "P2 achieved only 0.58 population doublings (below 1)", False),
+]
+
+
+@pytest.mark.parametrize(("name", "harvested", "message", "plausible"), LOSSES, ids=[c[0] for c in LOSSES])
+def test_a_passage_that_did_not_double_warns(name: str, harvested: float, message: str, plausible: bool) -> None:
+    data = lot([passage(1, 1e6, 4e6, 1), passage(2, 1e6, harvested, 6), passage(3, 1e6, 4e6, 11)])
+    got = [f for f in findings(data, "growth.doubling-time") if f.path.endswith("/cells_harvested")]
+    assert [(f.severity, f.path) for f in got] == [("warn", "/passages/1/cells_harvested")]
+    assert got[0].message.startswith(message) and got[0].expected == {"minimum": 1.0}
+    assert [f.path for f in findings(data, "counts.plausible")] == (["/passages/1/cells_harvested"] if plausible
+                                                                     else [])
+
+
+FLOAT_EDGE = [(28, 0.28, None), (27, 0.28, "fail"), (28_000, 0.28, None), (28_001, 0.28, "fail"),
+              (7, 0.07, None), (7_000, 0.07, None)]  # 28 / 0.28 computes to 99.99999999999999
+
+
+@pytest.mark.parametrize(("seeded", "area", "expected"), FLOAT_EDGE,
+                         ids=["100-per-cm2-on-0.28cm2", "below-on-0.28cm2", "100000-per-cm2-on-0.28cm2",
+                              "above-on-0.28cm2", "100-per-cm2-on-0.07cm2", "100000-per-cm2-on-0.07cm2"])
+def test_density_lines_are_inside_despite_float_error(seeded: float, area: float, expected: str | None) -> None:
+    data = lot([passage(1, seeded, seeded * 4, 1, vessel_area_cm2=area)])
+    got = [f for f in findings(data, "counts.plausible") if f.severity == "fail"]
+    assert [f.severity for f in got] == ([expected] if expected else [])
+
+
+def test_density_message_reads_as_people_write_numbers() -> None:
+    (got,) = [f for f in findings(lot([passage(1, 0.7, 4e6, 1)]), "counts.plausible") if f.severity == "fail"]
+    assert "seeded at 0.004 cells/cm² (0.7 cells on 175 cm²), outside 100–100,000 cells/cm²" in got.message
+    (got,) = [f for f in findings(lot([passage(1, 17_500_175, 7e7, 1)]), "counts.plausible") if f.severity == "fail"]
+    assert "seeded at 100,001 cells/cm² (17,500,175 cells on 175 cm²)" in got.message

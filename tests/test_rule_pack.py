@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -101,3 +102,25 @@ def test_findings_carry_observed_and_expected() -> None:
     r = report(record(production_passage=5))
     (f,) = [f for f in r.findings if f.rule == "passage.window"]
     assert f.observed == 5 and f.expected == {"exclusiveMaximum": 5}
+
+
+def test_the_rule_pack_is_1_1_0_and_every_report_names_it() -> None:
+    from eln_msc_plugin.rulepack import VERSION
+
+    assert VERSION == "1.1.0" and RULESET.version == "1.1.0"
+    r = report(record())
+    assert (r.ruleset_name, r.ruleset_version, r.ruleset_sha256) == ("msc-default", "1.1.0", RULESET.sha256)
+
+
+def test_a_record_judged_under_1_0_0_is_not_unchanged_under_1_1_0() -> None:
+    """The version is part of the thresholds hash that annotations and the backfill state store and compare:
+    the same rules and thresholds under 1.0.0 hash differently, so a record settled then is judged again."""
+    from eln_msc_plugin.backfill.runner import settled
+
+    old = dataclasses.replace(RULESET, version="1.0.0", sha256="")
+    assert (old.rules, old.thresholds, old.policy) == (RULESET.rules, RULESET.thresholds, RULESET.policy)
+    assert old.sha256 == old.fingerprint() and old.sha256 != RULESET.sha256
+    item = {"id": 7, "last_modified": "2026-03-05T10:00:00Z"}
+    row = {"status": "annotated", "ruleset_sha256": old.sha256, "settled_modified": item["last_modified"]}
+    assert not settled(row, item, RULESET.sha256)
+    assert settled(row, item, old.sha256)  # the same state under the same rules is settled: the check can pass

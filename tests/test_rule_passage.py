@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.support.records import record
-from tests.support.rulecheck import findings, lot, passage, report
+from eln_msc_plugin import validate_document
+from tests.support.records import as_json, record
+from tests.support.rulecheck import ENGINE, findings, lot, passage, report
 
 WINDOW = [
     ("production", 1, "warn"), ("production", 2, None), ("production", 4, None), ("production", 5, "fail"),
@@ -103,3 +106,52 @@ def test_thaw_resuming_at_its_freeze_is_in_sequence() -> None:
             {"kind": "thaw", "at": "2026-02-01", "passage": 1}]
     data = lot([passage(1, 1e6, 4e6, 1), passage(2, 1e6, 4e6, 6), passage(2, 1e6, 4e6, 32, thawed=True)], cryo)
     assert findings(data, "passage.sequence") == []
+
+
+REPEATS = [
+    ("p3-then-p3", _numbers(1, 2, 3, 3), None, "/passages/3/number", "P3 repeats P3: the passage after P3 is P4"),
+    ("p1-then-p1", _numbers(1, 1, 2), None, "/passages/1/number", "P1 repeats P1: the passage after P1 is P2"),
+    ("thawed-passage-repeats-its-thaw", _numbers(1, 2, 2),
+     [{"kind": "freeze", "at": "2026-01-11", "passage": 2}, {"kind": "thaw", "at": "2026-01-11", "passage": 2}],
+     "/passages/2/number", "P2 repeats P2"),
+]
+
+
+@pytest.mark.parametrize(("name", "passages", "cryo", "path", "message"), REPEATS, ids=[r[0] for r in REPEATS])
+@pytest.mark.parametrize("use", ["production", "banking", "research"])
+def test_a_repeated_passage_number_fails(name: str, passages: list[dict], cryo: list[dict] | None, path: str,
+                                         message: str, use: str) -> None:
+    got = findings(lot(passages, cryo, intended_use=use), "passage.sequence")
+    assert [(f.severity, f.path) for f in got] == [("fail", path)]
+    assert got[0].message.startswith(message) and "goes back" not in got[0].message
+
+
+WINDOW_WORDS = [
+    ("production", 5, "Production passage P5 is beyond the production window, which ends at P4: "),
+    ("production", 9, "Production passage P9 is beyond the production window, which ends at P4: "),
+    ("banking", 5, "Production passage P5 is beyond the banking window, which ends at P4, and the specification "
+                   "fails from P7: "),
+    ("banking", 7, "Production passage P7 is beyond the banking window, which ends at P4, and the specification "
+                   "fails from P7: "),
+    ("research", 5, "Production passage P5 is beyond the research window, which ends at P4: "),
+    ("production", 1, "Production passage P1 is before the production window, which starts at P2: "),
+]
+
+
+@pytest.mark.parametrize(("use", "p", "start"), WINDOW_WORDS, ids=[f"p{p}-{u}" for u, p, _ in WINDOW_WORDS])
+def test_passage_window_message_is_no_tautology(use: str, p: int, start: str) -> None:
+    (got,) = findings(record(intended_use=use, production_passage=p), "passage.window")
+    assert got.message.startswith(start)
+    assert not re.search(r"P(\d+) is at or beyond P\1\b", got.message)
+
+
+CLASS_METRIC = [("no-production-passage", {"production_passage": None}, None),
+                ("p0-primary-isolate", {"production_passage": 0}, "optimal"),
+                ("not-a-batch-record", {"format": "other"}, None)]
+
+
+@pytest.mark.parametrize(("name", "change", "cls"), CLASS_METRIC, ids=[c[0] for c in CLASS_METRIC])
+def test_the_passage_class_metric_is_on_every_record(name: str, change: dict, cls: str | None) -> None:
+    (r,) = validate_document(as_json(record(**change)), engine=ENGINE)  # as bytes: the reader takes any object
+    assert "passage_class" in r.metrics and r.metrics["passage_class"] == cls
+    assert [f for f in r.findings if f.rule == "passage.class"] == []

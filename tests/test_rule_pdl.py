@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.records import record
+from tests.support.records import record, set_path
 from tests.support.rulecheck import findings, lot, passage
 
 # The base record's counts give 8.54, so the record-level reported value decides pdl.limit here.
@@ -117,3 +117,76 @@ def test_pdl_monotonic_across_a_freeze_and_the_record_level_value() -> None:
                cryo, reported_cumulative_pdl=3.5)
     got = findings(data, "pdl.monotonic")
     assert [f.path for f in got] == ["/cryo_events/0/cumulative_pdl"]
+
+
+def _reported_at(where: str, value: float) -> dict:
+    """PD 2 a passage (recomputed 2, 4, 6), a freeze after P2 and a mid-record thaw of it before P3; every reported
+    value right except the one at `where`, set to `value`."""
+    cryo = [{"kind": "freeze", "at": "2026-01-11", "passage": 2, "cumulative_pdl": 4.0},
+            {"kind": "thaw", "at": "2026-01-20", "passage": 2, "cumulative_pdl": 4.0}]
+    data = lot([passage(1, 1e6, 4e6, 1, reported_cumulative_pdl=2.0),
+                passage(2, 1e6, 4e6, 6, reported_cumulative_pdl=4.0),
+                passage(3, 1e6, 4e6, 21, thawed=True, reported_cumulative_pdl=6.0)], cryo,
+               reported_cumulative_pdl=6.0)
+    set_path(data, where, value)
+    return data
+
+
+REPORTED = [("passage", "/passages/1/reported_cumulative_pdl", 4.0),
+            ("freeze", "/cryo_events/0/cumulative_pdl", 4.0),
+            ("mid-record-thaw", "/cryo_events/1/cumulative_pdl", 4.0),
+            ("record-level", "/reported_cumulative_pdl", 6.0)]
+
+
+@pytest.mark.parametrize(("name", "where", "right"), REPORTED, ids=[r[0] for r in REPORTED])
+@pytest.mark.parametrize(("off", "expected"), [(0.5, None), (0.51, "warn"), (1.0, "warn"), (1.01, "fail")],
+                         ids=["0.5-off-agrees", "0.51-off-warns", "1.0-off-warns", "1.01-off-fails"])
+def test_pdl_consistency_compares_every_reported_value(name: str, where: str, right: float, off: float,
+                                                       expected: str | None) -> None:
+    assert findings(_reported_at(where, right), "pdl.consistency") == []
+    got = findings(_reported_at(where, right + off), "pdl.consistency")
+    assert [(f.severity, f.path) for f in got] == ([(expected, where)] if expected else [])
+    if got:
+        assert got[0].expected["value"] == right
+
+
+ORDER = [
+    ("all-rising", None, None, []),
+    ("record-level-equal-to-the-last-passage", "/reported_cumulative_pdl", 6.0, []),
+    ("record-level-below-the-last-passage", "/reported_cumulative_pdl", 5.9, ["/reported_cumulative_pdl"]),
+    ("freeze-below-the-passage-before-it-by-date", "/cryo_events/0/cumulative_pdl", 3.9,
+     ["/cryo_events/0/cumulative_pdl"]),
+    ("thaw-below-its-freeze", "/cryo_events/1/cumulative_pdl", 3.5, ["/cryo_events/1/cumulative_pdl"]),
+    ("passage-below-the-thaw-before-it", "/passages/2/reported_cumulative_pdl", 3.9,
+     ["/passages/2/reported_cumulative_pdl"]),
+]
+
+
+@pytest.mark.parametrize(("name", "where", "value", "paths"), ORDER, ids=[o[0] for o in ORDER])
+def test_pdl_monotonic_reads_events_by_date_and_the_record_last(name: str, where: str | None, value: float | None,
+                                                                 paths: list[str]) -> None:
+    data = _reported_at(where, value) if where else _reported_at("/reported_cumulative_pdl", 6.0)
+    got = findings(data, "pdl.monotonic")
+    assert [f.path for f in got] == paths and all(f.severity == "fail" for f in got)
+
+
+def _no_pdl(use: str, first: int = 1) -> dict:
+    data = record(intended_use=use, reported_cumulative_pdl=None)
+    for i, p in enumerate(data["passages"]):
+        del p["reported_cumulative_pdl"]
+        p["number"] = first + i
+        del p["cells_harvested"]
+    return data
+
+
+NO_PDL = [("production", 1, "warn"), ("banking", 1, "warn"), ("research", 1, None),
+          ("production", 3, "warn"), ("research", 3, None)]
+
+
+@pytest.mark.parametrize(("use", "first", "expected"), NO_PDL,
+                         ids=[f"{u}-from-p{f}-{e or 'nothing'}" for u, f, e in NO_PDL])
+def test_a_lot_with_no_pdl_at_all(use: str, first: int, expected: str | None) -> None:
+    got = findings(_no_pdl(use, first), "pdl.limit")
+    assert [f.severity for f in got] == ([expected] if expected else [])
+    if got:
+        assert "cannot be checked" in got[0].message and got[0].path == "/reported_cumulative_pdl"

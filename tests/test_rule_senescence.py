@@ -77,3 +77,21 @@ def test_fold_change(marker: str, use: str, fold: float, expected: str | None) -
         [(expected, f"/senescence/{marker}/fold_change")] if expected else [])
     other = "p21" if marker == "p16" else "p16"
     assert findings(data, f"{other}.fold-change") == []
+
+
+# Exactly one point apart agrees even where the quotient carries float error: 12 of 1000 is 1.2 %, and
+# 1.2 - 2.2 computes to 1.0000000000000002 points.
+EXACTLY_ONE = [(12, 1000, 2.2, None), (12, 1000, 0.2, None), (34, 1000, 4.4, None), (12, 1000, 2.21, "fail"),
+               (12, 1000, 0.19, "fail")]
+
+
+@pytest.mark.parametrize(("positive", "counted", "percent", "expected"), EXACTLY_ONE,
+                         ids=["1.2-vs-2.2-agrees", "1.2-vs-0.2-agrees", "3.4-vs-4.4-agrees", "1.01-apart-fails",
+                              "1.01-below-fails"])
+def test_a_disagreement_of_exactly_one_point_agrees(positive: int, counted: int, percent: float,
+                                                    expected: str | None) -> None:
+    data = record()
+    data["senescence"]["beta_gal"].update(percent_positive=percent, cells_counted=counted, positive_cells=positive)
+    got = findings(data, "beta-gal.count")
+    assert [(f.severity, f.path) for f in got] == (
+        [(expected, "/senescence/beta_gal/percent_positive")] if expected else [])

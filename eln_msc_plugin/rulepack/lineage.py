@@ -181,10 +181,14 @@ def _start(lin: Lineage) -> None:
 
 
 def _walk(lin: Lineage) -> None:
-    """Cumulative PDL along the events: the start plus each passage's PD; a freeze or thaw changes nothing."""
-    running = lin.start_pdl
+    """Cumulative PDL along the events: the start plus each passage's PD; a freeze or thaw changes nothing.
+    Events before the thaw a record begins with have no recomputed value (the count starts there)."""
+    start = lin.start_event
+    running = lin.start_pdl if start is None else None
     for event in lin.events:
-        if type(event) is Passage:
+        if event is start:
+            running = lin.start_pdl
+        elif type(event) is Passage:
             pd = event.pd
             running = running + pd if running is not None and pd is not None else None
         event.cumulative_pdl = running

@@ -10,10 +10,12 @@ import math
 from functools import lru_cache
 from typing import Any
 
+from eln_msc_plugin.rulepack import is_batch_record
 from eln_msc_plugin.rulepack.lineage import Lineage, lineage
 from eln_msc_plugin.rulepack.numbers import integer, number
 from eln_msc_plugin.rules import RuleContext
 
+_NOTHING = Lineage({})
 # The thresholds of the passage class (a policy may move them) are those of the `passage.class` rule.
 CLASS_RULE = "passage.class"
 
@@ -59,8 +61,9 @@ def beta_gal(lin: Lineage) -> dict[str, Any] | None:
 
 def report_metrics(ctx: RuleContext) -> dict[str, Any]:
     """Every report's metrics: cumulative PDL (recomputed and reported), PD, PDT and cumulative PDL per passage,
-    β-gal with its interval, and the passage class of the production passage."""
-    lin = lineage(ctx)
+    β-gal with its interval, and the passage class of the production passage. A document that is not a batch
+    record has every key and no values: nothing in it is a passage or a PDL."""
+    lin = lineage(ctx) if is_batch_record(ctx.data) else _NOTHING
     p = lin.production_passage
     t = ctx.ruleset.thresholds_for(CLASS_RULE, ctx.use)
     return {
