@@ -120,6 +120,29 @@ def test_rules_lists_every_rule_with_thresholds(capsys: Any) -> None:
     assert "\nschema  [fail/info]" in out
 
 
+RULES_HEADERS = [
+    ([], "rule pack msc-default 1.1.0 (thresholds sha256 "),
+    (["--policy", "examples/policies/gmp-strict.toml"],
+     'rule pack msc-default 1.1.0 with "Acme Cell Therapy GMP" version 2026.1 from '
+     'examples/policies/gmp-strict.toml (thresholds sha256 '),
+]
+
+
+@pytest.mark.parametrize(("argv", "header"), RULES_HEADERS, ids=["default", "with-a-policy"])
+def test_rules_header_names_the_pack_and_the_policy(argv: list[str], header: str, capsys: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    status, out, _ = run(["rules", *argv], capsys)
+    assert status == 0 and out.startswith(header)
+
+
+def test_rules_prints_off_for_a_line_not_drawn(capsys: Any) -> None:
+    _, out, _ = run(["rules"], capsys)
+    assert "None" not in out
+    assert "    research   warn_above=12, fail_above=off\n" in out
+    assert "    production warn_below=2, warn_from=off, fail_from=5\n" in out
+
+
 def test_console_script_is_installed(files: dict[str, Path]) -> None:
     done = subprocess.run([sys.executable, "-m", "eln_msc_plugin.cli", "validate", str(files["good"])],
                           capture_output=True, text=True, check=False)
