@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ def test_wheel_in_a_fresh_venv_finds_its_schemas_and_validates(tmp_path: Path) -
                 tmp_path / "dist", REPO, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     [wheel] = list((tmp_path / "dist").glob("eln_msc_plugin-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:  # the Kadi record page's live script ships in the wheel
+        assert "eln_msc_plugin/kadi/static/eln-msc-live.js" in archive.namelist()
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"

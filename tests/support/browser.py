@@ -56,7 +56,7 @@ def browser_page(signed_in: requests.Session | None = None, url: str = "", width
 
 def login(page: Any, stack: Stack, username: str = "scientist") -> None:
     """Log in through Kadi's login form, as a person does."""
-    password = (stack.service_token_file.parent / f"{username}.password").read_text().strip()
+    password = stack.password(username)
     page.goto(f"{stack.url}/login?tab=local")
     page.fill("#username_local", username)
     page.fill("#password_local", password)

@@ -41,6 +41,12 @@ class Stack:
     def log(self, name: str) -> str:
         return (STACK_DIR / name).read_text(encoding="utf-8", errors="replace")
 
+    def password(self, username: str) -> str:
+        """The web login password of one of the stack's users (scientist, mscqc)."""
+        files = {self.env.get("KADI_SCIENTIST_USERNAME"): self.env.get("KADI_SCIENTIST_PASSWORD_FILE"),
+                 self.env.get("KADI_SERVICE_USERNAME"): self.env.get("KADI_SERVICE_PASSWORD_FILE")}
+        return Path(files[username] or "").read_text().strip()
+
 
 def load_stack() -> Stack | None:
     env_file = STACK_DIR / "stack.env"
@@ -170,7 +176,7 @@ def web_login(stack: Stack, username: str = "scientist") -> requests.Session:
 
     Kadi allows five logins a minute from one address: a refused one waits as Kadi says, then tries again.
     """
-    password = (stack.service_token_file.parent / f"{username}.password").read_text().strip()
+    password = stack.password(username)
     deadline = time.monotonic() + 150
     while True:
         web = requests.Session()
