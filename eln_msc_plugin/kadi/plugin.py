@@ -206,6 +206,7 @@ def kadi_get_resource_overview_templates(resource: Any) -> str | None:
 
 @hookimpl
 def kadi_get_blueprints() -> Any:
+    from eln_msc_plugin.kadi import token_api  # noqa: F401 - adds GET /api/eln_msc/token to Kadi's API blueprint
     from eln_msc_plugin.kadi.live import blueprint
 
     return blueprint

@@ -198,3 +198,30 @@ def judge_now(stack: Stack, record_id: int) -> Any:
 
     service = stack.service()
     return judge_and_annotate(service, Engine(), record_id, service_user_id=int(service.me()["id"]))
+
+
+def make_token(stack: Stack, path: Path, *, username: str = "mscqc", expires_in_days: float | None = None,
+               scope: str = "record.read record.update user.read") -> Path:
+    """A real personal access token made in Kadi's shell (as an admin can), with an expiry (negative: already
+    expired) or none; written to `path` (mode 600), never printed."""
+    expires = "None" if expires_in_days is None else f"utcnow() + timedelta(days={expires_in_days!r})"
+    code = f"""
+import os
+from datetime import timedelta
+from kadi.ext.db import db
+from kadi.lib.api.models import PersonalToken
+from kadi.lib.utils import utcnow
+from kadi.modules.accounts.models import LocalIdentity
+user = LocalIdentity.query.filter_by(username={username!r}).one().user
+value = PersonalToken.new_token()
+PersonalToken.create(user=user, name="test token", scope={scope!r}, expires_at={expires}, token=value)
+db.session.commit()
+fd = os.open({str(path)!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, value.encode())
+os.close(fd)
+"""
+    env = dict(os.environ, KADI_CONFIG_FILE=stack.env["KADI_CONFIG_FILE"])
+    done = subprocess.run([stack.env["KADI_VENV"] + "/bin/kadi", "shell"], input=code, env=env, text=True,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and path.exists(), done.stderr[-2000:]
+    return path
