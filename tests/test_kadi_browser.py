@@ -97,3 +97,46 @@ def test_the_page_gives_up_politely_after_a_minute(stack: Stack, scientist_web: 
     finally:
         stack.script("start-celery")
     assert wait_annotation(scientist, created["id"], timeout=60)["verdict"] == "pass"  # the queued check ran
+
+
+def test_the_edit_form_is_checked_live_before_the_save(stack: Stack, scientist_web: requests.Session) -> None:
+    """Leaving a changed field shows what the check would say, in a panel; nothing is saved."""
+    scientist = stack.scientist()
+    created = create_batch_record(scientist, record())
+    wait_annotation(scientist, created["id"])
+    revisions = len(scientist.revisions(created["id"], per_page=50))
+    with browser_page(scientist_web, stack.url) as page:
+        page.goto(f"{stack.url}/records/{created['id']}/edit")
+        edit_value(page, "production_passage", "7")
+        page.keyboard.press("Tab")
+        page.wait_for_selector(".eln-msc-qc-form[data-state=checked][data-verdict=fail]", timeout=30_000)
+        text = page.inner_text(".eln-msc-qc-form")
+        screenshot(page, "live-form-check", full_page=False)
+        assert "if saved as it is, the verdict would be FAIL" in text and "[passage.window]" in text
+        edit_value(page, "production_passage", "4")
+        page.keyboard.press("Tab")
+        page.wait_for_selector(".eln-msc-qc-form[data-verdict=pass]", timeout=30_000)
+    assert len(scientist.revisions(created["id"], per_page=50)) == revisions  # nothing was saved
+
+
+def test_the_form_check_answers_in_kadis_words_what_kadi_would_refuse(stack: Stack,
+                                                                      scientist_web: requests.Session) -> None:
+    """A required value left empty: the panel says Kadi would refuse the save, in Kadi's words."""
+    import copy
+    import json
+
+    from tests.support.kadi import TEMPLATE, fill_template
+
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))["data"]["extras"]
+    extras = fill_template(copy.deepcopy(template), record())
+    scientist = stack.scientist()
+    created = scientist.create_record({"identifier": f"form-{time.time_ns()}", "title": "form", "type": "x_manual",
+                                       "extras": extras})
+    with browser_page(scientist_web, stack.url) as page:
+        page.goto(f"{stack.url}/records/{created['id']}/edit")
+        edit_value(page, "lot_id", "")  # (Kadi's editor itself pulls a number back into its range)
+        page.keyboard.press("Tab")
+        page.wait_for_selector(".eln-msc-qc-form[data-state=refused]", timeout=30_000)
+        text = page.inner_text(".eln-msc-qc-form")
+        screenshot(page, "live-form-check-kadi-would-refuse", full_page=False)
+    assert "Kadi would refuse this save" in text and "Value is required." in text

@@ -75,8 +75,11 @@ def test_record_pages_only_get_the_script(stack: Stack, scientist_web: requests.
     assert script, "the record page does not load the live script"
     assert web.get(script.group(1), timeout=10).status_code == 200  # Kadi writes absolute URLs
     assert 'class="eln-msc-qc-live" v-pre' in page
-    for other in ("/records", f"/records/{created['id']}/edit", "/"):
+    for other in ("/records", f"/records/{created['id']}/edit", "/records/new", "/"):
         assert "eln-msc-live.js" not in web.get(stack.url + other, timeout=10).text, other
+    for form in (f"/records/{created['id']}/edit", "/records/new"):  # the record forms get the form check
+        assert "eln-msc-form.js" in web.get(stack.url + form, timeout=10).text, form
+    assert "eln-msc-form.js" not in page
 
 
 def test_records_the_plugin_does_not_check_get_no_card(stack: Stack, scientist_web: requests.Session) -> None:
@@ -86,7 +89,15 @@ def test_records_the_plugin_does_not_check_get_no_card(stack: Stack, scientist_w
     assert "eln-msc-qc" not in page
 
 
-def test_endpoint_needs_a_login(stack: Stack) -> None:
+def test_endpoints_need_a_login(stack: Stack) -> None:
     created = create_batch_record(stack.scientist(), record())
     response = requests.get(f"{stack.url}/eln-msc/records/{created['id']}/qc", timeout=10, allow_redirects=False)
     assert response.status_code in (302, 401) and "verdict" not in response.text
+    response = requests.post(f"{stack.url}/eln-msc/check", json={"extras": []}, timeout=10, allow_redirects=False)
+    assert response.status_code in (302, 400, 401) and "verdict" not in response.text
+
+
+def test_form_check_refuses_a_request_without_the_forms_csrf_token(stack: Stack,
+                                                                   scientist_web: requests.Session) -> None:
+    response = scientist_web.post(f"{stack.url}/eln-msc/check", json={"extras": []}, timeout=10)
+    assert response.status_code == 400 and "verdict" not in response.text

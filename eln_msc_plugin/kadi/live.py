@@ -28,6 +28,7 @@ from eln_msc_plugin.kadi.settings import Settings
 from eln_msc_plugin.kadi.sink import annotation_of
 
 RECORD_PAGES = ("records.view_record", "records.view_record_by_identifier")
+FORM_PAGES = ("records.edit_record", "records.new_record")
 WINDOW = 50  # revisions looked at, newest first, to find the plugin's own annotation
 PAGE = 5
 
@@ -35,10 +36,13 @@ blueprint = PluginBlueprint(NAME, __name__, url_prefix="/eln-msc", static_folder
 
 
 def page_script() -> str | None:
-    """The live script's URL on a record's page (None elsewhere: Kadi adds plugin scripts to every page)."""
-    if request.endpoint not in RECORD_PAGES:
-        return None
-    return str(url_for(f"{NAME}.static", filename="eln-msc-live.js"))
+    """The live script's URL on a record's page, the form check's on a record form (None elsewhere: Kadi
+    adds plugin scripts to every page)."""
+    if request.endpoint in RECORD_PAGES:
+        return str(url_for(f"{NAME}.static", filename="eln-msc-live.js"))
+    if request.endpoint in FORM_PAGES:
+        return str(url_for(f"{NAME}.static", filename="eln-msc-form.js"))
+    return None
 
 
 def overview(resource: Any) -> str | None:

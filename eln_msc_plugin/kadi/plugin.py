@@ -206,7 +206,8 @@ def kadi_get_resource_overview_templates(resource: Any) -> str | None:
 
 @hookimpl
 def kadi_get_blueprints() -> Any:
-    from eln_msc_plugin.kadi import token_api  # noqa: F401 - adds GET /api/eln_msc/token to Kadi's API blueprint
+    # Routes are added when their modules are imported: before Kadi registers the blueprints.
+    from eln_msc_plugin.kadi import form_check, token_api  # noqa: F401 - POST /eln-msc/check, GET /api/eln_msc/token
     from eln_msc_plugin.kadi.live import blueprint
 
     return blueprint

@@ -65,11 +65,11 @@ def login(page: Any, stack: Stack, username: str = "scientist") -> None:
     assert "/login" not in page.url, f"the login as {username} failed: still on {page.url}"
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Keep a full-page screenshot as a test artifact; returns its path."""
+def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Keep a screenshot (the whole page, or what the window shows) as a test artifact; returns its path."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
