@@ -19,7 +19,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "eln_msc_plugin.formats.xml_format",
     "eln_msc_plugin.kadi.extras",
     "eln_msc_plugin.kadi.sink",
-    "eln_msc_plugin.elabftw.fields",
     "eln_msc_plugin.rulepack.schema_rule",
     "eln_msc_plugin.rulepack.passage",
     "eln_msc_plugin.rulepack.pdl",

@@ -6,14 +6,23 @@ import copy
 import json
 from typing import Any
 
+import pluggy
 import pytest
 
 from eln_msc_plugin.elabftw import ENTRY_MEDIA_TYPE
+from eln_msc_plugin.elabftw import plugin as elabftw_plugin
 from eln_msc_plugin.elabftw.fields import convert, has_batch_fields, member_types, metadata_of, record_from_entry
 from eln_msc_plugin.model import BatchRecord, Unreadable
 from eln_msc_plugin.pipeline import Engine
 from tests.support.elabftw import TEMPLATE, fields_from_record, flatten
 from tests.support.records import BASE, record
+
+
+@pytest.fixture
+def engine(pm: pluggy.PluginManager) -> Engine:
+    """An engine whose plugins include the eLabFTW plugin (installed through its entry point)."""
+    pm.register(elabftw_plugin)
+    return Engine(pm)
 
 
 def entry(fields: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -129,9 +138,10 @@ def test_metadata_decoded_is_used_when_the_text_is_missing() -> None:
     assert metadata_of({"metadata": None}) == ({}, None)
 
 
-def test_batch_fields_are_recognised() -> None:
-    assert has_batch_fields({"extra_fields": {"passages.1.number": {}}})
-    assert not has_batch_fields({"extra_fields": {"Incubator": {}}})
+def test_batch_fields_are_recognised_once_one_holds_a_value() -> None:
+    assert has_batch_fields({"extra_fields": {"passages.1.number": {"value": "1"}}})
+    assert not has_batch_fields({"extra_fields": {"Incubator": {"value": "B2"}}})
+    assert not has_batch_fields(template()["metadata"])  # made from the template, nothing entered yet
     assert not has_batch_fields(None)
 
 

@@ -80,8 +80,15 @@ def extra_fields(metadata: dict[str, Any] | None) -> dict[str, Any]:
     return fields if isinstance(fields, dict) else {}
 
 
-def has_batch_fields(metadata: dict[str, Any] | None) -> bool:
+def names_batch_fields(metadata: dict[str, Any] | None) -> bool:
+    """True when the entry has batch fields at all, filled in or not (made from the template)."""
     return any(str(name).split(".", 1)[0] in BATCH_KEYS for name in extra_fields(metadata))
+
+
+def has_batch_fields(metadata: dict[str, Any] | None) -> bool:
+    """True when a batch field holds a value (an entry made from the template but not filled in yet has none)."""
+    return any(str(name).split(".", 1)[0] in BATCH_KEYS and isinstance(field, dict) and not _blank(field.get("value"))
+               for name, field in extra_fields(metadata).items())
 
 
 def _blank(value: Any) -> bool:

@@ -121,3 +121,33 @@ def make_lab(fake: FakeElabftw) -> Lab:
     store.add_category("experiments", "Western blot")
     return Lab(fake, store.add_key(scientist), store.add_key(service), store.add_key(service, can_write=False),
                category, item_category, service.userid, scientist.userid)
+
+
+def open_adapter(lab: Lab, key: str | None = None, *, timeout: tuple[float, float] = (5.0, 30.0),
+                 **options: Any) -> Any:
+    """The eLabFTW adapter for the lab's service account (or `key`), watching the MSC category by default."""
+    from eln_msc_plugin.elabftw.adapter import ElabftwAdapter
+    from eln_msc_plugin.eln.auth import Token
+    from eln_msc_plugin.eln.base import AdapterConfig
+
+    options = {"category": "MSC batch record", **options}
+    return ElabftwAdapter(AdapterConfig(lab.url, Token(key or lab.service_key), options, timeout=timeout))
+
+
+def writes_to(fake: FakeElabftw, ref: str, what: str = "") -> list[str]:
+    """The writes that reached the fake for one entry: `POST comments`, `PATCH` …, in order."""
+    found = []
+    for entry in fake.requests(path=f"^/api/v2/{ref}(/|$)"):
+        if entry.method != "GET" and entry.status < 400 and not entry.fault:
+            tail = entry.path[len(f"/api/v2/{ref}"):].strip("/").split("/")[0]
+            found.append(f"{entry.method} {tail}".strip())
+    return [w for w in found if what in w]
+
+
+def elabftw_engine() -> Any:
+    """An engine with the built-in plugins and the eLabFTW plugin (which an install brings in by entry point)."""
+    from eln_msc_plugin.elabftw import plugin
+    from eln_msc_plugin.pipeline import Engine
+    from eln_msc_plugin.plugins import get_plugin_manager
+
+    return Engine(get_plugin_manager(load_entry_points=False, extra=(plugin,)))

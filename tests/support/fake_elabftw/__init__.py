@@ -4,6 +4,9 @@ eLabFTW cannot run here (PHP, MySQL, nginx). The fake checks every request and e
 published OpenAPI description (see `spec`), codes by hand what the description leaves out (see `store`,
 each with the eLabFTW source file it follows), and injects the faults a reverse proxy or a slow server
 produces: 429 with Retry-After, 503, slow answers (client timeouts), and answers lost after the work was done.
+Two answers are not checked against the description, being no answers of eLabFTW's: an injected fault
+(what a proxy in front of it sends) and the fake's own refusal of a request that breaks the description
+(400, recorded in `violations`, which the `fake_elabftw` fixture requires to be empty).
 
     with FakeElabftw() as fake:
         lab = fake.store.add_user("Ada", "Lovelace")

@@ -78,12 +78,10 @@ def _route(store: Store, call: Call) -> Answer:
     if call.model == "teams" and call.id in ("current", str(call.key.team)):
         return _team(store, call)
     if call.model == "apikeys":
-        keys = [{"id": k.id, "name": k.name, "created_at": "2026-08-01 09:00:00", "last_used_at": None,
+        keys = [{"id": k.id, "name": k.name, "created_at": "2026-08-01 09:00:00", "last_used_at": store.stamp(),
                  "can_write": int(k.can_write), "team": k.team, "team_name": store.teams[k.team]}
                 for k in store.keys.values() if k.userid == call.user.userid]
         return Answer(200, keys)
-    if call.model == "info":
-        return Answer(200, {"elabftw_version": "5.6.12", "elabftw_version_int": 50612})
     if call.model in ENTITY_TYPES:
         if call.id is None:
             return _collection(store, call)
@@ -98,6 +96,9 @@ def _team(store: Store, call: Call) -> Answer:
     team = call.key.team
     if call.sub is None:
         return Answer(200, {"id": team, "name": store.teams[team], "user_create_tag": store.user_create_tag[team]})
+    if call.sub == "tags":
+        return Answer(200, [{"id": tid, "tag": text, "team": t, "item_count": 0, "is_favorite": 0}
+                            for tid, (t, text) in store.tags.items() if t == team])
     kind = {"experiments_categories": "experiments", "resources_categories": "items"}.get(call.sub)
     if kind is None:
         raise ApiError(400, "Incorrect endpoint.")
