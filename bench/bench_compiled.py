@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPILED = ("rules", "model", "pipeline", "formats/common", "formats/json_format", "rulepack/derived",
+COMPILED = ("rules", "model", "pipeline", "formats/common", "formats/json_format", "rulepack/numbers",
+            "rulepack/dates", "rulepack/lineage", "rulepack/metrics",
             "rulepack/passage", "rulepack/pdl", "rulepack/growth", "rulepack/chronology", "rulepack/senescence",
             "rulepack/assays", "rulepack/schema_rule", "formats/xml_format")
 # a hook implementation of one parameter (every hook of the built-in plugins takes one)

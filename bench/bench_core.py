@@ -149,7 +149,7 @@ def breakdown(jsonl: Path, engine: Engine, repeat: int) -> list[tuple[str, float
     from eln_msc_plugin import schema
     from eln_msc_plugin.formats.json_format import _decode, _record
     from eln_msc_plugin.model import Document
-    from eln_msc_plugin.rulepack import derived
+    from eln_msc_plugin.rulepack.metrics import report_metrics
     from eln_msc_plugin.rules import Rule, RuleContext
 
     fast = schema.fast_check()
@@ -162,7 +162,7 @@ def breakdown(jsonl: Path, engine: Engine, repeat: int) -> list[tuple[str, float
 
     def lineage_and_metrics(record: Any) -> None:
         ctx = RuleContext(record, "production", rs)
-        derived.metrics(derived.lineage(ctx))
+        report_metrics(ctx)
 
     def best(fn: Any, items: list[Any]) -> float:
         runs = []

@@ -38,6 +38,12 @@ def test_default_plugins_are_registered(pm: pluggy.PluginManager) -> None:
     assert "schema" in [r.id for r in collect_rules(pm)]
 
 
+def test_document_rules_come_first(pm: pluggy.PluginManager) -> None:
+    pm.register(_plugin_registering(Rule("x.document", "s", _noop, ("warn",), same_for(), scope="document")))
+    scopes = [r.scope for r in collect_rules(pm)]
+    assert scopes[:2] == ["document", "document"] and set(scopes[2:]) == {"record"}
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [
@@ -48,10 +54,11 @@ def test_default_plugins_are_registered(pm: pluggy.PluginManager) -> None:
         (Rule("x.bad-threshold", "s", _noop, ("warn",), same_for(limit="ten")), "not a number"),
         (Rule("x.nan-threshold", "s", _noop, ("warn",), same_for(limit=float("nan"))), "not a number"),
         (Rule("x.bad-use", "s", _noop, ("warn",), {"clinical": {}}), "unknown intended use"),
+        (Rule("x.bad-scope", "s", _noop, ("warn",), {}, scope="file"), "scope"),
         ("not a rule", "takes a Rule"),
     ],
     ids=["empty-id", "upper-case-id", "duplicate-id", "unknown-severity", "text-threshold", "nan-threshold",
-         "unknown-use", "not-a-rule"],
+         "unknown-use", "unknown-scope", "not-a-rule"],
 )
 def test_bad_rule_fails_at_registration(pm: pluggy.PluginManager, bad: Any, message: str) -> None:
     pm.register(_plugin_registering(bad))
