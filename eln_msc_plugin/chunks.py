@@ -175,13 +175,13 @@ _BLANK_FIRST = re.compile(rb"[ \t\r\x0b\x0c]*\n")
 
 def _line_records(chunk: bytes, first_line: bool) -> int:
     """How many records `iter_lines` reads from these lines: every line but the blank ones."""
-    head = chunk[3:] if first_line and chunk.startswith(common.BOM) else chunk
+    bom = 3 if first_line and chunk.startswith(common.BOM) else 0  # the parser drops it before looking
     lines = chunk.count(b"\n")
-    blank = len(_BLANK.findall(chunk)) + (1 if _BLANK_FIRST.match(head) else 0)
-    tail = head[head.rfind(b"\n") + 1:]
-    if tail:  # the file's last line, without a line break
+    blank = len(_BLANK.findall(chunk)) + (1 if _BLANK_FIRST.match(chunk, bom) else 0)
+    tail = chunk.rfind(b"\n") + 1
+    if tail < len(chunk):  # the file's last line, without a line break
         lines += 1
-        blank += tail.isspace()
+        blank += chunk[max(tail, bom):].isspace()
     return lines - blank
 
 

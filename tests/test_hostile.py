@@ -15,6 +15,7 @@ import pytest
 
 from eln_msc_plugin.model import Document, Report
 from eln_msc_plugin.pipeline import Engine
+from tests.support.inputs import long_path_folder
 from tests.support.records import BASE, as_json
 from tests.support.xmlgen import NAMESPACE, record_xml
 
@@ -285,3 +286,29 @@ def test_bombs_finish_quickly_in_little_memory(tmp_path: Path, name: str) -> Non
     assert result["cpu"] < result["reference_cpu"], result
     # a few MB over what reading one small valid record costs in the same kind of interpreter
     assert result["grown_kb"] - baseline["grown_kb"] < 8 * 1024, result
+
+
+@pytest.mark.parametrize("command", ["validate", "backfill"], ids=["validate", "backfill-source"])
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["jobs-1", "jobs-2"])
+def test_unreadable_subfolder_is_reported_and_exits_1(tmp_path: Path, command: str, jobs: str) -> None:
+    """A subfolder whose listing fails (its path is longer than the system allows: true for root as well) is an
+    error record naming it, the other files are still judged, and the run exits 1."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "good.json").write_bytes(GOOD)
+    deep = long_path_folder(data)
+    argv = (["validate", "--format", "json"] if command == "validate"
+            else ["backfill", "--report", str(tmp_path / "report.html"), "--source"])
+    done = subprocess.run([sys.executable, "-m", "eln_msc_plugin.cli", *argv, str(data), "--jobs", jobs],
+                          capture_output=True, text=True, timeout=120, check=False)
+    if command == "validate":
+        records = json.loads(done.stdout)["records"]
+        names = [(r["source"], r["verdict"], r["findings"][0]["message"] if r["findings"] else "") for r in records]
+    else:
+        records = json.loads((tmp_path / "report.json").read_text())["records"]
+        names = [(r["url"], r["verdict"], r["findings"][0]["message"] if r["findings"] else "") for r in records]
+    assert done.returncode == 1, done.stderr
+    assert sorted(verdict for _, verdict, _ in names) == ["error", "pass"]
+    [(where, message)] = [(where, message) for where, verdict, message in names if verdict == "error"]
+    assert where.removeprefix("file://") == str(deep)  # the error names the folder
+    assert message == "the folder cannot be listed: File name too long"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.mixed import mixed
+from tests.support.records import as_json, record
 from tests.support.xmlgen import NAMESPACE, many_to_xml, record_xml
 
 
@@ -77,3 +78,24 @@ def mixed_folder(root: Path, n: int = 24) -> Path:
         path.write_bytes(content)
     os.symlink("loop.json", root / "loop.json")  # a link to itself: it cannot be read
     return root
+
+
+def long_path_folder(root: Path) -> Path:
+    """A folder under `root` whose path is longer than the system allows (PATH_MAX), with a record inside:
+    listing it fails with ENAMETOOLONG, for root as for anyone. Made one level at a time, relative to the
+    level above, which is how such a folder comes to exist."""
+    name = "d" * 250
+    fd = os.open(root, os.O_RDONLY)
+    depth = 0
+    try:
+        while len(str(root)) + depth * (len(name) + 1) <= 4200:
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd, depth = inner, depth + 1
+        record_fd = os.open("lost.json", os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+        os.write(record_fd, as_json(record()))
+        os.close(record_fd)
+    finally:
+        os.close(fd)
+    return root.joinpath(*[name] * depth)
