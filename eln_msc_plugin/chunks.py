@@ -128,7 +128,7 @@ class _Reader:
         self.stream = stream
         self.block = chunk_bytes
         self.limit = 4 * chunk_bytes + 2 * HEAD_SIZE  # no boundary within this many bytes: read the rest whole
-        self.buf = b""
+        self.buf = bytearray()  # dropping its head moves a pointer, not the bytes
         self.offset = 0  # of buf[0] in the file
         self.lines = 0  # line breaks before buf[0]
         self.index = 0  # records before buf[0]
@@ -151,13 +151,12 @@ class _Reader:
 
     def take(self, base: Task, end: int, records: int) -> Task:
         """The chunk buf[:end], holding `records` records; moves past it."""
-        chunk = self.buf[:end]
         task = replace(base, offset=self.offset, length=end, lines_before=self.lines, index=self.index,
                        expected=records, last=self.eof and end == len(self.buf), size=end)
         self.offset += end
-        self.lines += chunk.count(b"\n")
+        self.lines += self.buf.count(b"\n", 0, end)
         self.index += records or 0
-        self.buf = self.buf[end:]
+        del self.buf[:end]
         if records:
             self.per_record = self.offset / max(self.index, 1)
         return task
@@ -173,15 +172,15 @@ _BLANK = re.compile(rb"\n[ \t\r\x0b\x0c]*(?=\n)")  # a blank line after another 
 _BLANK_FIRST = re.compile(rb"[ \t\r\x0b\x0c]*\n")
 
 
-def _line_records(chunk: bytes, first_line: bool) -> int:
-    """How many records `iter_lines` reads from these lines: every line but the blank ones."""
-    bom = 3 if first_line and chunk.startswith(common.BOM) else 0  # the parser drops it before looking
-    lines = chunk.count(b"\n")
-    blank = len(_BLANK.findall(chunk)) + (1 if _BLANK_FIRST.match(chunk, bom) else 0)
-    tail = chunk.rfind(b"\n") + 1
-    if tail < len(chunk):  # the file's last line, without a line break
+def _line_records(buf: bytes | bytearray, end: int, first_line: bool) -> int:
+    """How many records `iter_lines` reads from the lines in buf[:end]: every line but the blank ones."""
+    bom = 3 if first_line and buf.startswith(common.BOM) else 0  # the parser drops it before looking
+    lines = buf.count(b"\n", 0, end)
+    blank = len(_BLANK.findall(buf, 0, end)) + (1 if _BLANK_FIRST.match(buf, bom, end) else 0)
+    tail = buf.rfind(b"\n", 0, end) + 1
+    if tail < end:  # the file's last line, without a line break
         lines += 1
-        blank += chunk[max(tail, bom):].isspace()
+        blank += buf[max(tail, bom):end].isspace()
     return lines - blank
 
 
@@ -200,7 +199,7 @@ def _cut_lines(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Task
             yield reader.rest(base)  # a line longer than the limit: its parser reports it
             return
         end = end or len(reader.buf)
-        yield reader.take(base, end, _line_records(reader.buf[:end], reader.offset == 0))
+        yield reader.take(base, end, _line_records(reader.buf, end, reader.offset == 0))
 
 
 _ELEMENT_LINE = re.compile(rb",[ \t\r]*\n[ \t\r\n]*")  # a comma that ends a line (and the blank lines after)
@@ -208,12 +207,12 @@ _STRUCTURE = bytes(range(256)).translate(None, b"[]{},")  # the bytes that are n
 _PAIR = re.compile(rb"\{[^\[\]{}]*+\}|\[[^\[\]{}]*+\]")
 
 
-def _depth(buf: bytes, start: int, end: int) -> int:
+def _depth(buf: bytes | bytearray, start: int, end: int) -> int:
     return buf.count(b"{", start, end) + buf.count(b"[", start, end) - buf.count(b"}", start, end) \
         - buf.count(b"]", start, end)
 
 
-def _elements(piece: bytes) -> int | None:
+def _elements(piece: bytes | bytearray) -> int | None:
     """The number of commas between the elements of an array in `piece` (brackets counted, strings not read);
     None when its brackets do not pair."""
     rest = piece.translate(None, _STRUCTURE)
@@ -242,7 +241,7 @@ def _cut_values(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Tas
     yield reader.rest(base)
 
 
-def _element_line(buf: bytes, start: int, target: int) -> int | None:
+def _element_line(buf: bytes | bytearray, start: int, target: int) -> int | None:
     """The start of the first line after `target` that begins an element of the array, or None."""
     depth = _depth(buf, start, target)
     at = target
@@ -271,7 +270,7 @@ def _cut_xml(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Task]:
     if found is None or (encoding and encoding.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii")):
         yield reader.rest(base)  # a DOCTYPE, another encoding or another root: the parser decides
         return
-    base = replace(base, kind="xml", head=reader.buf[:found.end()])
+    base = replace(base, kind="xml", head=bytes(reader.buf[:found.end()]))
     while reader.fill(reader.target() + HEAD_SIZE):
         match = _RECORD_LINE.search(reader.buf, reader.target())
         while match is None and reader.fill(len(reader.buf) + chunk_bytes):
