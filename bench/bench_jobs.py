@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_core import varied  # noqa: E402 - after the path is set
+from bench_core import bare_json, varied  # noqa: E402 - after the path is set
 
 from eln_msc_plugin.pipeline import Engine, iter_reports  # noqa: E402 - after the path is set
 
@@ -70,15 +70,6 @@ def write_input(n: int, where: Path) -> Path:
     return path
 
 
-def bare(path: Path) -> int:
-    count = 0
-    with open(path, "rb") as stream:
-        for line in stream:
-            json.loads(line)
-            count += 1
-    return count
-
-
 def engine(path: Path, judge: Engine) -> dict[str, int]:
     with open(path, "rb") as stream:
         return dict(collections.Counter(r.verdict for r in iter_reports(stream, source=str(path), engine=judge)))
@@ -98,7 +89,7 @@ def command(path: Path, fmt: str, jobs: int) -> tuple[list[str], Any]:
 
 def steps(path: Path, judge: Engine) -> dict[str, Any]:
     """label -> function returning an optional CPU time (seconds)."""
-    found: dict[str, Any] = {"bare json.loads": lambda: (bare(path), None)[1],
+    found: dict[str, Any] = {"bare json.loads": lambda: (bare_json(path), None)[1],
                              "engine in process": lambda: (engine(path, judge), None)[1]}
     for fmt in ("json", "text", "junit"):
         found[f"validate --format {fmt} --jobs 1"] = command(path, fmt, 1)[1]

@@ -149,12 +149,12 @@ class _Reader:
             return self.block
         return max(min(int(self.per_record * RECORDS_PER_CHUNK), self.block), min(HEAD_SIZE, self.block))
 
-    def take(self, base: Task, end: int, records: int) -> Task:
-        """The chunk buf[:end], holding `records` records; moves past it."""
+    def take(self, base: Task, end: int, records: int, lines: int | None = None) -> Task:
+        """The chunk buf[:end], holding `records` records (and `lines` line breaks); moves past it."""
         task = replace(base, offset=self.offset, length=end, lines_before=self.lines, index=self.index,
                        expected=records, last=self.eof and end == len(self.buf), size=end)
         self.offset += end
-        self.lines += self.buf.count(b"\n", 0, end)
+        self.lines += self.buf.count(b"\n", 0, end) if lines is None else lines
         self.index += records or 0
         del self.buf[:end]
         if records:
@@ -172,16 +172,17 @@ _BLANK = re.compile(rb"\n[ \t\r\x0b\x0c]*(?=\n)")  # a blank line after another 
 _BLANK_FIRST = re.compile(rb"[ \t\r\x0b\x0c]*\n")
 
 
-def _line_records(buf: bytes | bytearray, end: int, first_line: bool) -> int:
-    """How many records `iter_lines` reads from the lines in buf[:end]: every line but the blank ones."""
+def _line_records(buf: bytes | bytearray, end: int, first_line: bool) -> tuple[int, int]:
+    """The line breaks in buf[:end], and how many records `iter_lines` reads from those lines (all but the
+    blank ones)."""
     bom = 3 if first_line and buf.startswith(common.BOM) else 0  # the parser drops it before looking
-    lines = buf.count(b"\n", 0, end)
+    breaks = lines = buf.count(b"\n", 0, end)
     blank = len(_BLANK.findall(buf, 0, end)) + (1 if _BLANK_FIRST.match(buf, bom, end) else 0)
     tail = buf.rfind(b"\n", 0, end) + 1
     if tail < end:  # the file's last line, without a line break
         lines += 1
         blank += buf[max(tail, bom):end].isspace()
-    return lines - blank
+    return breaks, lines - blank
 
 
 def _cut_lines(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Task]:
@@ -199,7 +200,8 @@ def _cut_lines(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Task
             yield reader.rest(base)  # a line longer than the limit: its parser reports it
             return
         end = end or len(reader.buf)
-        yield reader.take(base, end, _line_records(reader.buf, end, reader.offset == 0))
+        breaks, records = _line_records(reader.buf, end, reader.offset == 0)
+        yield reader.take(base, end, records, breaks)
 
 
 _ELEMENT_LINE = re.compile(rb",[ \t\r]*\n[ \t\r\n]*")  # a comma that ends a line (and the blank lines after)
@@ -207,21 +209,25 @@ _STRUCTURE = bytes(range(256)).translate(None, b"[]{},")  # the bytes that are n
 _PAIR = re.compile(rb"\{[^\[\]{}]*+\}|\[[^\[\]{}]*+\]")
 
 
-def _depth(buf: bytes | bytearray, start: int, end: int) -> int:
-    return buf.count(b"{", start, end) + buf.count(b"[", start, end) - buf.count(b"}", start, end) \
-        - buf.count(b"]", start, end)
-
-
-def _elements(piece: bytes | bytearray) -> int | None:
-    """The number of commas between the elements of an array in `piece` (brackets counted, strings not read);
-    None when its brackets do not pair."""
-    rest = piece.translate(None, _STRUCTURE)
+def _reduced(piece: bytes | bytearray) -> bytes:
+    """The brackets and commas of `piece`, each pair of brackets removed with what it holds (strings not
+    read): what is left of an array's elements is their separating commas, and any bracket left open."""
+    rest = bytes(piece).translate(None, _STRUCTURE)
     while True:
         shorter = _PAIR.sub(b"", rest)
         if len(shorter) == len(rest):
-            break
+            return rest
         rest = shorter
+
+
+def _elements(piece: bytes | bytearray) -> int | None:
+    """The number of commas between the elements of an array in `piece`; None when its brackets do not pair."""
+    rest = _reduced(piece)
     return len(rest) if not rest.strip(b",") else None
+
+
+def _depth(structure: bytes) -> int:
+    return structure.count(b"{") + structure.count(b"[") - structure.count(b"}") - structure.count(b"]")
 
 
 def _cut_values(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Task]:
@@ -230,10 +236,12 @@ def _cut_values(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Tas
     reader.fill(HEAD_SIZE)
     start = reader.buf.index(b"[") + 1  # the elements of the first chunk begin after the bracket
     while reader.fill(reader.target() + HEAD_SIZE):
-        end = _element_line(reader.buf, start, reader.target())
+        target = reader.target()
+        before = _reduced(reader.buf[start:target])  # read once; only the lines after it are searched
+        end = _element_line(reader.buf, before, target)
         while end is None and reader.fill(len(reader.buf) + chunk_bytes):
-            end = _element_line(reader.buf, start, reader.target())
-        records = _elements(reader.buf[start:end]) if end else None
+            end = _element_line(reader.buf, before, target)
+        records = _elements(before + reader.buf[target:end]) if end else None
         if end is None or not records:
             break
         yield reader.take(base, end, records)
@@ -241,12 +249,13 @@ def _cut_values(base: Task, stream: IO[bytes], chunk_bytes: int) -> Iterator[Tas
     yield reader.rest(base)
 
 
-def _element_line(buf: bytes | bytearray, start: int, target: int) -> int | None:
-    """The start of the first line after `target` that begins an element of the array, or None."""
-    depth = _depth(buf, start, target)
+def _element_line(buf: bytes | bytearray, before: bytes, target: int) -> int | None:
+    """The start of the first line after `target` that begins an element of the array, or None; `before` is
+    what is left of the chunk's brackets up to `target`."""
+    depth = _depth(before)
     at = target
     for match in _ELEMENT_LINE.finditer(buf, target):
-        depth += _depth(buf, at, match.start())
+        depth += _depth(bytes(buf[at:match.start()]))
         at = match.start()
         if depth == 0 and match.end() < len(buf):
             return buf.rfind(b"\n", match.start(), match.end()) + 1

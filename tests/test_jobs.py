@@ -232,3 +232,23 @@ def test_no_progress_when_standard_error_is_not_a_terminal(tmp_path: Path) -> No
                            "--chunk-bytes", "100000", str(big_input(tmp_path, 2000))],
                           capture_output=True, text=True, timeout=DEADLINE_S, check=False)
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_workers_started_by_spawn_write_the_same(folder: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where fork is not used (macOS, Windows), each worker builds its own engine: the same output."""
+    import multiprocessing
+
+    from eln_msc_plugin import parallel
+
+    one = validate(["--format", "json", "--jobs", "1", str(folder / "pretty.json"), str(folder / "batch.xml")], capsys)
+    asked: list[str] = []
+
+    def spawn() -> Any:
+        asked.append("spawn")
+        return multiprocessing.get_context("spawn")
+
+    monkeypatch.setattr(parallel, "context", spawn)
+    monkeypatch.setattr(jobs, "context", spawn)
+    two = validate(["--format", "json", "--jobs", "2", "--chunk-bytes", "20000", str(folder / "pretty.json"),
+                    str(folder / "batch.xml")], capsys)
+    assert two == one and len(asked) == 2  # the pool's context, and the choice not to pass the engine
