@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from eln_msc_plugin import __version__
+from eln_msc_plugin.eln.registry import adapter_specs
 from eln_msc_plugin.errors import ConfigError, ElnMscError
 from eln_msc_plugin.jobs import Settings, add_jobs_option, judge_inputs, usable_cpus
 from eln_msc_plugin.output import WRITERS, Blocks, Writer
@@ -82,7 +83,8 @@ def _policy_named(policy: dict[str, object], path: str | None) -> str:
     return f" with {named} from {path}"
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; installed ELN adapters' options are loaded only for an ELN subcommand."""
     top = argparse.ArgumentParser(prog="eln-msc", description="Check MSC batch records (JSON/XML) against QC rules.")
     top.add_argument("--version", action="version", version=f"eln-msc {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
@@ -95,17 +97,25 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list every rule with its severities and thresholds in force")
     rules.add_argument("--policy", metavar="FILE", help="show the thresholds this policy puts in force")
     rules.set_defaults(run=cmd_rules)
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    specs = adapter_specs() if words and words[0] in ELN_COMMANDS else {}
     for module in SUBCOMMAND_MODULES:
-        importlib.import_module(module).add_parser(sub)
+        importlib.import_module(module).add_parser(sub, specs)
     return top
 
 
-# Subcommands that talk to an ELN live in their own modules, each with `add_parser(subparsers)`.
+# Subcommands that talk to an ELN live in their own modules, each with `add_parser(subparsers, specs)`
+# (`specs`: the installed ELN adapters by name, empty unless that subcommand was asked for).
 SUBCOMMAND_MODULES: tuple[str, ...] = ("eln_msc_plugin.doctor", "eln_msc_plugin.backfill.command")
+ELN_COMMANDS = frozenset({"doctor", "backfill", "watch", "serve"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser(argv).parse_args(argv)
+    except ConfigError as error:  # an installed plugin that does not load, or a bad adapter spec
+        print(f"eln-msc: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return int(args.run(args))
     except ConfigError as error:

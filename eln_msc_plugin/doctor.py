@@ -1,171 +1,73 @@
-"""`eln-msc doctor`: check an installation against Kadi4Mat and say what to fix.
+"""`eln-msc doctor --eln NAME --url URL`: check an installation against an ELN and say what to fix.
 
-Checks, in order: Kadi answers; the token is accepted; it has the scopes the plugin needs
-(`user.read`, `record.read`, `record.update`, probed without changing anything); the account may update
-records; and, given Kadi's config file, that the plugin is enabled and configured. `--probe` also saves a
-test record and waits for its verdict, the whole path end to end.
+A thin host: the adapter's own checks (reachability, credentials, scopes, its installation) are printed
+in order, each with the fix when it fails. See the adapter's options in `eln-msc doctor --help`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import os
-import runpy
-import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from eln_msc_plugin.eln.http import Token
-from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.eln.arguments import add_eln_arguments, chosen_adapter, secret_from
+from eln_msc_plugin.eln.spec import AdapterSpec, Check
 from eln_msc_plugin.errors import ConfigError, ElnError
-from eln_msc_plugin.kadi.settings import Settings
-from eln_msc_plugin.kadi.sink import annotation_of
 
-PLUGIN = "eln_msc"
+DOCTOR_TIMEOUT = (5.0, 15.0)
 
 
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-def token_from(args: argparse.Namespace) -> Token:
-    if args.token_file:
-        return Token.from_file(args.token_file)
-    return Token.from_env(args.token_env)
-
-
-def check_api(client: KadiClient) -> list[Check]:
-    checks: list[Check] = []
+def run_checks(args: argparse.Namespace) -> list[Check]:
+    chosen = chosen_adapter(args, args.eln_specs)
+    assert chosen is not None
     try:
-        response = client.session.request("GET", "api/info")
-    except ElnError as error:
-        return [Check("reachable", False, str(error), "check the URL, the network path and that uWSGI runs")]
-    version = response.json().get("version", "?") if response.status_code == 200 else "?"
-    checks.append(Check("reachable", True, f"Kadi {version} answers at {client.base_url}"))
-    try:
-        me = client.me()
-        name = (me.get("identity") or {}).get("username", me.get("id"))
-        checks.append(Check("token", True, f"accepted; acts as user {name!r} (id {me.get('id')})"))
-    except ElnError as error:
-        fix = ("create a personal access token for the service account (scopes user.read, record.read, record.update)"
-               if error.status == 401 else "")
-        return checks + [Check("token", False, str(error), fix)]
-    checks += check_record_access(client)
-    return checks
-
-
-def check_record_access(client: KadiClient) -> list[Check]:
-    try:
-        page = client.records_page(1, per_page=1)
-    except ElnError as error:
-        return [Check("scope record.read", False, str(error), "add the scope record.read to the token")]
-    checks = [Check("scope record.read", True,
-                    f"{page.get('_pagination', {}).get('total_items', '?')} records visible")]
-    items = page.get("items") or []
-    if not items:
-        return checks + [Check("scope record.update", False, "no record is visible to probe with",
-                               "give the service account the admin system role so it sees every record")]
-    record_id = items[0]["id"]
-    # An empty upload request is refused by validation (400) only after the permission and scope checks.
-    response = client.session.request("POST", f"api/records/{record_id}/uploads", json={})
-    if response.status_code == 400:
-        checks.append(Check("scope record.update", True, "granted, and the account may update records"))
-    elif response.status_code == 401:
-        checks.append(Check("scope record.update", False, "the token lacks record.update",
-                            "create a token with the scopes user.read, record.read, record.update"))
-    elif response.status_code == 403:
-        checks.append(Check("scope record.update", False, f"the account may not update record {record_id}",
-                            "give the service account the admin system role (or share the records with its group)"))
-    else:
-        checks.append(Check("scope record.update", False, f"unexpected HTTP {response.status_code} while probing", ""))
-    return checks
-
-
-def check_config(path: str) -> list[Check]:
-    """What Kadi's own config file says about the plugin (run where Kadi runs)."""
-    checks: list[Check] = []
-    installed = any(e.name == PLUGIN for e in importlib.metadata.entry_points(group="kadi_plugins"))
-    checks.append(Check("installed", installed,
-                        "entry point kadi_plugins:eln_msc " + ("found" if installed else "missing"),
-                        "" if installed else "pip install eln-msc-plugin into Kadi's virtual environment"))
-    try:
-        config = runpy.run_path(path)
-    except Exception as error:  # any failure to read the file is the finding
-        return checks + [Check("config", False, f"cannot read {path}: {type(error).__name__}", "")]
-    enabled = PLUGIN in (config.get("PLUGINS") or [])
-    checks.append(Check("enabled", enabled, f"PLUGINS {'includes' if enabled else 'lacks'} {PLUGIN!r}",
-                        "" if enabled else f"add {PLUGIN!r} to PLUGINS, then restart uWSGI and the Celery worker"))
-    try:
-        settings = Settings.from_config((config.get("PLUGIN_CONFIG") or {}).get(PLUGIN, {}))
-        settings.token()
-        checks.append(Check("plugin config", True, f"kadi_url {settings.kadi_url}, record types "
-                            f"{list(settings.record_types) or 'all'}, token readable"))
+        secret = secret_from(args, chosen.spec)
     except ConfigError as error:
-        checks.append(Check("plugin config", False, str(error), "see docs/admin-install.md, step 3"))
+        return [Check("token", False, str(error), "set the variable or pass --token-file")]
+    config = chosen.config(secret, timeout=DOCTOR_TIMEOUT)
+    adapter = chosen.spec.create(config)
+    checks: list[Check] = []
+    try:
+        if chosen.spec.doctor is None:
+            return _generic(adapter)
+        for check in chosen.spec.doctor(adapter, config):
+            checks.append(check)
+    except ElnError as error:  # a check that could not finish is a failed check, not a traceback
+        checks.append(Check("unfinished", False, str(error)))
+    finally:
+        adapter.close()
     return checks
 
 
-def probe(client: KadiClient, record_type: str, wait: float) -> Check:
-    """Save a small test record and wait for the plugin's verdict on it."""
-    identifier = f"eln-msc-doctor-{int(time.time())}"
-    body = {"identifier": identifier, "title": "eln-msc doctor probe (safe to delete)", "type": record_type,
-            "extras": [{"type": "str", "key": "lot_id", "value": "DOCTOR-PROBE"}]}
+def _generic(adapter: Any) -> list[Check]:
+    """Who the credentials act as: for an adapter without checks of its own."""
     try:
-        created = client.create_record(body)
+        account = adapter.account()
     except ElnError as error:
-        return Check("probe", False, f"could not create a probe record: {error}",
-                     "the token needs record.create for --probe")
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        found = annotation_of(client.record(created["id"]).get("extras") or [])
-        if found:
-            return Check("probe", True, f"record {created['id']} got verdict {found.get('verdict')!r} "
-                         f"in under {wait:.0f} s (delete it when you like)")
-        time.sleep(0.5)
-    return Check("probe", False, f"record {created['id']} got no verdict within {wait:.0f} s",
-                 "check that the Celery worker runs and was restarted after installing; see its log")
+        return [Check("token", False, str(error))]
+    return [Check("token", True, f"accepted; acts as {account.name!r} (id {account.id})")]
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    checks: list[Check] = []
-    try:
-        client = KadiClient(args.kadi, token_from(args), timeout=(5.0, 15.0))
-        checks += check_api(client)
-    except ConfigError as error:
-        checks.append(Check("token", False, str(error), "set the variable or pass --token-file"))
-    config = args.config or os.environ.get("KADI_CONFIG_FILE")
-    if config:
-        checks += check_config(config)
-    if args.probe and all(c.ok for c in checks):
-        checks.append(probe(client, args.probe_type, args.wait))
+def show(checks: Iterable[Check]) -> int:
+    """Print the checks; the exit status is 1 when any failed."""
+    checks = list(checks)
     for check in checks:
-        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:<20} {check.detail}")
-        if not check.ok and check.fix:
+        mark = "FAIL" if not check.ok else ("warn" if check.warning else "ok  ")
+        print(f"{mark}  {check.name:<20} {check.detail}")
+        if (not check.ok or check.warning) and check.fix:
             print(f"      → {check.fix}")
     failed = sum(not c.ok for c in checks)
-    print(f"\n{len(checks) - failed} of {len(checks)} checks passed" + ("" if config else
-          "  (pass --config or set KADI_CONFIG_FILE to check the plugin's Kadi configuration too)"))
+    print(f"\n{len(checks) - failed} of {len(checks)} checks passed")
     return 1 if failed else 0
 
 
-def add_parser(sub: Any) -> None:
-    doctor = sub.add_parser("doctor", help="check the Kadi4Mat installation and say what to fix")
-    doctor.add_argument("--kadi", required=True, metavar="URL", help="Kadi4Mat base URL, e.g. https://kadi.example.org")
-    doctor.add_argument("--token-env", default="KADI_TOKEN", metavar="VAR",
-                        help="environment variable holding the service account's token (default KADI_TOKEN)")
-    doctor.add_argument("--token-file", metavar="FILE", help="file holding the token (instead of --token-env)")
-    doctor.add_argument("--config", metavar="FILE", help="Kadi's config file (default: $KADI_CONFIG_FILE)")
-    doctor.add_argument("--probe", action="store_true", help="also save a test record and wait for its verdict")
-    doctor.add_argument("--probe-type", default="msc_batch", metavar="TYPE", help="record type of the probe")
-    doctor.add_argument("--wait", type=float, default=30.0, metavar="SECONDS", help="how long --probe waits")
+def cmd_doctor(args: argparse.Namespace) -> int:
+    return show(run_checks(args))
+
+
+def add_parser(sub: Any, specs: Mapping[str, AdapterSpec]) -> None:
+    doctor = sub.add_parser("doctor", help="check the installation against an ELN and say what to fix",
+                            description="Check an installation against an ELN (reachability, credentials, "
+                            "scopes, the plugin's own settings) and say what to fix.")
+    add_eln_arguments(doctor, "doctor", specs)
     doctor.set_defaults(run=cmd_doctor)
-
-
-if __name__ == "__main__":
-    sys.exit(cmd_doctor(argparse.Namespace()))

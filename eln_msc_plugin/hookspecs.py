@@ -1,13 +1,13 @@
 """The hook set: the public contract between eln-msc-plugin and its plugins.
 
-Built-in parsers, rules, annotation sinks and ELN adapters implement these hooks exactly as a
+Built-in parsers, rules and ELN adapters implement these hooks exactly as a
 third-party plugin would. Call hooks with keyword arguments only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -55,19 +55,6 @@ def eln_msc_adjust_findings(record: BatchRecord, findings: list[Finding], rulese
     :param record: the record the findings are about.
     :param findings: the findings so far; edit, replace or remove items of this list.
     :param ruleset: the rule set in force (its policy, thresholds and rule objects).
-    """
-
-
-@hookspec(firstresult=True)
-def eln_msc_post_annotation(target: Any, report: Report, ruleset: RuleSet) -> Any | None:
-    """Write a report back to where the record came from, as an annotation.
-
-    firstresult: the first sink that handles ``target`` wins. Return `None` when ``target`` is not
-    yours; otherwise return a description of what was written (a sink-specific result object).
-
-    :param target: where the record lives (for example a Kadi record reference).
-    :param report: the report to write.
-    :param ruleset: the rule set that produced the report (name, version, thresholds, sha256).
     """
 
 

@@ -13,12 +13,11 @@ from eln_msc_plugin.rules import Rule, RuleSet, check_rule
 
 ENTRY_POINT_GROUP = "eln_msc_plugin"
 
-# Built-ins are ordinary plugins; a third-party plugin can replace any of them (see docs/plugins.md).
+# Built-ins are ordinary plugins; a third-party plugin can replace any of them (see docs/hooks.md).
+# ELN adapters (Kadi4Mat included) register through the entry-point group, exactly like third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "eln_msc_plugin.formats.json_format",
     "eln_msc_plugin.formats.xml_format",
-    "eln_msc_plugin.kadi.extras",
-    "eln_msc_plugin.kadi.sink",
     "eln_msc_plugin.rulepack.schema_rule",
     "eln_msc_plugin.rulepack.passage",
     "eln_msc_plugin.rulepack.pdl",

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from eln_msc_plugin.eln.http import Token
-from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.kadi.client import KadiClient
 from tests.support.browser import browser_page, screenshot
 from tests.support.kadi import REPO, TEMPLATE, Stack, create_batch_record
 from tests.support.records import record

@@ -34,18 +34,22 @@ def test_annotates_correctly_then_a_rerun_writes_nothing(stack: Stack, tmp_path:
     assert verdicts(stack.service(), list(expected)) == expected
     assert set(service_revisions(stack, list(expected)).values()) == {1}
 
-    with FaultProxy(stack.url) as proxy:  # no faults: only to see every request the re-run sends
-        again, state = run_backfill(options(stack, record_type, tmp_path, url=proxy.url))
+    # A fresh state file: every record is verified through the ELN (no faults: the proxy only counts).
+    with FaultProxy(stack.url) as proxy:
+        again, state = run_backfill(options(stack, record_type, tmp_path / "fresh", url=proxy.url))
+        rows = state.rows(again.seen)
         state.close()
     assert again.statuses == {"unchanged": 30} and again.writes == 0
-    assert proxy.writes_reaching_kadi() == [] and len(proxy.log) > 30
+    assert proxy.writes_reaching_kadi() == [] and len(proxy.log) == 2 + 30  # who am I, a page, 1 read a record
+    assert {int(r["id"]): r["verdict"] for r in rows} == expected  # rows of unchanged records, judged again
+    assert all(r["metrics"] for r in rows if r["verdict"] != "error")  # extras in hand: judged without a request
     assert set(service_revisions(stack, list(expected)).values()) == {1}
 
     third, state = run_backfill(options(stack, record_type, tmp_path))
     rows = state.rows(third.seen)
     state.close()
     assert third.statuses == {"unchanged": 30} and third.requests == 2  # who am I, and one listing page
-    assert {r["id"]: r["verdict"] for r in rows} == expected  # the report is complete without judging again
+    assert {int(r["id"]): r["verdict"] for r in rows} == expected  # the report is complete without judging again
 
 
 def test_dry_run_writes_nothing_and_says_what_it_would_write(stack: Stack, tmp_path: Path) -> None:
@@ -57,7 +61,7 @@ def test_dry_run_writes_nothing_and_says_what_it_would_write(stack: Stack, tmp_p
     assert summary.statuses == {"dry-run": 12} and summary.writes == 0
     assert set(verdicts(stack.service(), list(expected)).values()) == {None}
     assert set(service_revisions(stack, list(expected)).values()) == {0}
-    assert {r["id"]: r["would_write"]["tags"] for r in rows} == {i: [f"qc-{v}"] for i, v in expected.items()}
+    assert {int(r["id"]): r["would_write"]["tags"] for r in rows} == {i: [f"qc-{v}"] for i, v in expected.items()}
 
 
 def test_shards_partition_the_records(stack: Stack, tmp_path: Path) -> None:
@@ -67,7 +71,7 @@ def test_shards_partition_the_records(stack: Stack, tmp_path: Path) -> None:
     for k in (1, 2, 3):
         summary, state = run_backfill(options(stack, record_type, tmp_path / str(k), dry_run=True,
                                               shard=parse_shard(f"{k}/3")))
-        shares.append({r["id"] for r in state.rows(summary.seen) if r["status"] == "dry-run"})
+        shares.append({int(r["id"]) for r in state.rows(summary.seen) if r["status"] == "dry-run"})
         state.close()
         assert all(i % 3 == k - 1 for i in shares[-1])
     assert shares[0] | shares[1] | shares[2] == set(expected)
@@ -84,7 +88,7 @@ def test_since_stops_at_the_cutoff(stack: Stack, tmp_path: Path) -> None:
 
     summary, state = run_backfill(options(stack, record_type, tmp_path, since=parse_since(cutoff)))
     state.close()
-    assert summary.seen == set(newer) and summary.statuses == {"annotated": 5}
+    assert summary.seen == {str(i) for i in newer} and summary.statuses == {"annotated": 5}
     assert set(verdicts(stack.service(), list(older)).values()) == {None}
 
 
@@ -95,7 +99,7 @@ def test_past_the_listing_cap_the_unreached_records_are_counted(stack: Stack, tm
     summary, state = run_backfill(options(stack, record_type, tmp_path, per_page=5, max_pages=2))
     state.close()
     newest = sorted(expected)[-10:]
-    assert summary.seen == set(newest) and summary.statuses == {"annotated": 10}
+    assert summary.seen == {str(i) for i in newest} and summary.statuses == {"annotated": 10}
     assert summary.unreached == 13
     assert set(service_revisions(stack, list(expected)).values()) == {0, 1}
 

@@ -13,7 +13,6 @@ from eln_msc_plugin import hookspecs
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import Document, Finding, Report
 from eln_msc_plugin.pipeline import Engine
-from eln_msc_plugin.plugins import default_ruleset
 from eln_msc_plugin.rules import rule
 from tests.support.records import as_json, record
 
@@ -23,7 +22,7 @@ HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) i
 
 def test_hook_set_is_not_empty() -> None:
     assert set(HOOKS) >= {"eln_msc_parse_document", "eln_msc_register_rules", "eln_msc_adjust_findings",
-                          "eln_msc_post_annotation", "eln_msc_report_finished", "eln_msc_register_adapters"}
+                          "eln_msc_report_finished", "eln_msc_register_adapters"}
 
 
 @pytest.mark.parametrize("name", HOOKS, ids=HOOKS)
@@ -104,26 +103,6 @@ def test_adjust_findings_hook_can_waive(pm: pluggy.PluginManager) -> None:
     [report] = Engine(pm).reports_for(as_json(record(production_passage="four")), None, "r.json")
     assert report.findings and all(f.severity == "info" for f in report.findings)
     assert report.verdict == "pass"
-
-
-def test_post_annotation_firstresult(pm: pluggy.PluginManager) -> None:
-    class Sink:
-        def __init__(self, scheme: str) -> None:
-            self.scheme = scheme
-
-        @hookimpl
-        def eln_msc_post_annotation(self, target: str, report: Report, ruleset: Any) -> Any:
-            return f"{self.scheme}:{report.verdict}" if target.startswith(self.scheme) else None
-
-    pm.register(Sink("kadi"))
-    pm.register(Sink("elab"))
-    [report] = Engine(pm).reports_for(as_json(record()), None, "r.json")
-    ruleset = default_ruleset(pm)
-    assert (pm.hook.eln_msc_post_annotation(target="elab://7", report=report, ruleset=ruleset)
-            == "elab:" + report.verdict)
-    assert (pm.hook.eln_msc_post_annotation(target="kadi://7", report=report, ruleset=ruleset)
-            == "kadi:" + report.verdict)
-    assert pm.hook.eln_msc_post_annotation(target="other://7", report=report, ruleset=ruleset) is None
 
 
 def test_register_adapters_hook(pm: pluggy.PluginManager) -> None:

@@ -19,8 +19,8 @@ import pytest
 
 from eln_msc_plugin.eln.auth import BasicAuth, BearerAuth, ClientCredentialsAuth, KeyAuth
 from eln_msc_plugin.eln.http import ElnSession, Token, check, make_retry
-from eln_msc_plugin.eln.kadi import KadiClient
 from eln_msc_plugin.errors import ConfigError, ElnError
+from eln_msc_plugin.kadi.client import KadiClient
 
 SECRET = "pat_0123456789abcdef0123456789abcdef"
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any
 
 import pytest
 import requests
 
-from eln_msc_plugin.kadi.sink import report_name
 from tests.support.kadi import (
     Stack,
     annotation,
@@ -18,6 +16,7 @@ from tests.support.kadi import (
     create_batch_record,
     extra,
     human_revision,
+    judge_now,
     wait_annotation,
     wait_for,
 )
@@ -38,9 +37,10 @@ def test_passing_record_gets_qc_pass_tag_extra_and_report(stack: Stack) -> None:
     assert found["engine"].startswith("eln-msc-plugin ")
     assert re.match(r"\d{4}-\d\d-\d\dT", found["evaluated_at"])
     files = {f["name"]: f for f in scientist.files(created["id"])}
-    assert report_name(revision) in files
-    body = json.loads(scientist.download(created["id"], files[report_name(revision)]["id"]))
+    assert found["report_file"].startswith(f"msc-qc-report-r{revision}-") and found["report_file"] in files
+    body = json.loads(scientist.download(created["id"], files[found["report_file"]]["id"]))
     assert body["judged_revision"] == revision and body["report"]["verdict"] == "pass"
+    assert body["content_hash"] == found["content_hash"] and len(found["content_hash"]) == 64
     assert body["ruleset"]["thresholds"]["pdl.limit"]["production"]["fail_above"] == 12
     assert body["report"]["metrics"]["passage_class"] == "optimal"
 
@@ -61,7 +61,8 @@ def test_failing_record_then_fixed_changes_the_verdict(stack: Stack) -> None:
     assert second["verdict"] == "pass" and second["_tags"] == ["qc-pass"]
     assert second["supersedes"].startswith("fail of revision ")
     names = {f["name"] for f in scientist.files(created["id"])}
-    assert {report_name(first["judged_revision"]), report_name(fixed_revision)} <= names  # superseded, not overwritten
+    assert {first["report_file"], second["report_file"]} <= names  # superseded, not overwritten
+    assert first["report_file"] in second["supersedes"]
 
 
 def test_scientist_tags_and_extras_survive_annotation(stack: Stack) -> None:
@@ -197,28 +198,23 @@ def _html_escape(text: str) -> str:
     return escape(text)
 
 
-def _judge_now(stack: Stack, record_id: int, before_write: Any = None) -> Any:
-    from eln_msc_plugin.kadi.judge import judge_and_annotate
-    from eln_msc_plugin.pipeline import Engine
-
-    service = stack.service()
-    return judge_and_annotate(service, Engine(), record_id, service_user_id=int(service.me()["id"]),
-                              before_write=before_write)
-
-
-def test_concurrent_scientist_edit_is_not_clobbered(stack: Stack) -> None:
-    """A save landing between the sink's read and its PATCH is put back, and judged on its own."""
+@pytest.mark.parametrize("write_via", ["plugin", "patch"], ids=["plugin-endpoint", "kadi-patch-then-check"])
+def test_concurrent_scientist_edit_is_not_clobbered(stack: Stack, write_via: str) -> None:
+    """A save landing between the read and the write is never lost, and is judged on its own."""
     scientist = stack.scientist()
     created = create_batch_record(scientist, record(), record_type="msc_batch_manual")
     edited = batch_extras(record()) + [extra("operator", "late edit")]
-    outcome = _judge_now(stack, created["id"],
+    outcome = judge_now(stack, created["id"], write_via=write_via,
                          before_write=lambda: scientist.patch_record(created["id"], {"extras": edited}))
     assert outcome.status == "stale"
     keys = [e["key"] for e in scientist.record(created["id"])["extras"]]
     assert "operator" in keys  # the scientist's edit survived our write
-    again = _judge_now(stack, created["id"])
-    # the restoring write is itself a revision with the scientist's content; it is the one judged
-    assert again.status == "annotated" and again.revision_id > human_revision(scientist, created["id"])
+    again = judge_now(stack, created["id"], write_via=write_via)
+    assert again.status == "annotated"
+    if write_via == "plugin":  # the endpoint refused to write: the scientist's save is the one judged
+        assert again.judged_revision == str(human_revision(scientist, created["id"]))
+    else:  # Kadi's PATCH overwrote it and the check put it back: that restoring revision is judged
+        assert int(again.judged_revision) > human_revision(scientist, created["id"])
     keys = [e["key"] for e in scientist.record(created["id"])["extras"]]
     assert "operator" in keys and "msc_qc" in keys
 
@@ -228,12 +224,8 @@ def test_newer_annotation_is_never_replaced_by_an_older_judgement(stack: Stack) 
     created = create_batch_record(scientist, record(production_passage=9), record_type="msc_batch_manual")
     old_revision = human_revision(scientist, created["id"])
     scientist.patch_record(created["id"], {"extras": batch_extras(record())})
-    assert _judge_now(stack, created["id"]).status == "annotated"
-    from eln_msc_plugin.kadi.judge import judge_and_annotate
-    from eln_msc_plugin.pipeline import Engine
-
-    service = stack.service()
-    stale = judge_and_annotate(service, Engine(), created["id"], old_revision, service_user_id=int(service.me()["id"]))
+    assert judge_now(stack, created["id"]).status == "annotated"
+    stale = judge_now(stack, created["id"], revision=old_revision)
     assert stale.status == "stale"
     assert annotation(scientist, created["id"])["verdict"] == "pass"
 
@@ -241,9 +233,9 @@ def test_newer_annotation_is_never_replaced_by_an_older_judgement(stack: Stack) 
 def test_rejudging_an_unchanged_record_writes_nothing(stack: Stack) -> None:
     scientist = stack.scientist()
     created = create_batch_record(scientist, record(), record_type="msc_batch_manual")
-    assert _judge_now(stack, created["id"]).status == "annotated"
+    assert judge_now(stack, created["id"]).status == "annotated"
     count = len(scientist.revisions(created["id"], per_page=50))
-    again = _judge_now(stack, created["id"])
+    again = judge_now(stack, created["id"])
     assert again.status == "unchanged" and again.writes == 0
     assert len(scientist.revisions(created["id"], per_page=50)) == count
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eln_msc_plugin.eln.http import Token
-from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.kadi.client import KadiClient
 from tests.support.kadi import Stack, make_token
 
 pytestmark = pytest.mark.kadi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import subprocess
 import sys
 import venv
@@ -48,3 +49,29 @@ def test_wheel_in_a_fresh_venv_finds_its_schemas_and_validates(tmp_path: Path) -
     assert validated.returncode == 1, validated.stderr
     assert validated.stdout.startswith("PASS ") and "FAIL " in validated.stdout
     assert "2 records: 1 pass, 0 warn, 1 fail, 0 error" in validated.stdout
+
+
+def _setup_cfg() -> configparser.ConfigParser:
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg", encoding="utf-8")
+    return config
+
+
+def test_metadata_is_in_setup_cfg_alone_with_valid_classifiers() -> None:
+    config = _setup_cfg()
+    classifiers = [c.strip() for c in config["metadata"]["classifiers"].splitlines() if c.strip()]
+    assert "Framework :: Pluggy" not in classifiers  # not a Trove classifier: an upload would be refused
+    known = ("Programming Language :: ", "Topic :: ", "License :: ", "Typing :: ")
+    assert all(c.startswith(known) for c in classifiers)
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert "[project]" not in pyproject  # setup.cfg is the one place of the package's metadata
+
+
+def test_typed_package_and_one_extra_per_eln() -> None:
+    config = _setup_cfg()
+    assert (REPO / "eln_msc_plugin" / "py.typed").is_file()
+    assert "py.typed" in config["options.package_data"]["eln_msc_plugin"]
+    extras = config["options.extras_require"]
+    assert "kadi" in extras
+    entry_points = config["options.entry_points"]["eln_msc_plugin"]
+    assert "kadi = eln_msc_plugin.kadi.eln" in entry_points  # built in, registered like a third-party adapter

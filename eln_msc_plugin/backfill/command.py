@@ -1,4 +1,4 @@
-"""`eln-msc backfill`: judge and annotate historical Kadi4Mat records (or local files) and write a report."""
+"""`eln-msc backfill`: judge and annotate historical records in an ELN (or local files) and write a report."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from eln_msc_plugin.backfill.local import local_rows
 from eln_msc_plugin.backfill.options import Options, parse_shard, parse_since
 from eln_msc_plugin.backfill.report import write_report
 from eln_msc_plugin.backfill.runner import Summary, run_backfill
-from eln_msc_plugin.eln.http import Token
+from eln_msc_plugin.eln.arguments import Chosen, add_eln_arguments, chosen_adapter, secret_from
+from eln_msc_plugin.eln.spec import AdapterSpec
 from eln_msc_plugin.errors import ConfigError
 from eln_msc_plugin.jobs import add_jobs_option, usable_cpus
 from eln_msc_plugin.pipeline import build_engine
@@ -22,20 +24,12 @@ from eln_msc_plugin.pipeline import build_engine
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Any, specs: Mapping[str, AdapterSpec]) -> None:
     p = subparsers.add_parser("backfill", help="judge and annotate historical records; resumable; with a report",
-                              description="Validate historical MSC batch records in Kadi4Mat (newest first) and "
-                              "write the same annotation as the on-save plugin. See docs/backfill.md.")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--kadi", metavar="URL", help="Kadi4Mat base URL")
-    where.add_argument("--source", metavar="DIR", type=Path, help="judge local batch-record files instead (no ELN)")
-    token = p.add_mutually_exclusive_group()
-    token.add_argument("--token-env", metavar="VAR", default="KADI_TOKEN", help="variable holding the token "
-                       "(default KADI_TOKEN)")
-    token.add_argument("--token-file", metavar="FILE", help="file holding the token")
-    p.add_argument("--type", dest="record_type", help="only records of this type")
-    p.add_argument("--tag", help="only records with this tag")
-    p.add_argument("--collection", type=int, metavar="ID", help="only records in this collection")
+                              description="Validate historical MSC batch records in an ELN (newest first) and "
+                              "write the same annotation as on save. See docs/backfill.md.")
+    add_eln_arguments(p, "backfill", specs, required=False)
+    p.add_argument("--source", metavar="DIR", type=Path, help="judge local batch-record files instead (no ELN)")
     p.add_argument("--since", type=parse_since, metavar="DATE", help="only records modified at or after DATE (UTC)")
     p.add_argument("--workers", type=int, default=4, metavar="N", help="worker threads (default 4)")
     p.add_argument("--rate", type=float, metavar="R", help="at most R requests per second (default: no limit)")
@@ -53,25 +47,28 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(run=cmd_backfill)
 
 
-def options_from(args: argparse.Namespace) -> Options:
+def options_from(args: argparse.Namespace, chosen: Chosen) -> Options:
     if args.workers < 1 or (args.rate is not None and args.rate <= 0):
         raise ConfigError("--workers must be at least 1 and --rate above 0")
-    token = Token.from_file(args.token_file) if args.token_file else Token.from_env(args.token_env)
-    return Options(args.kadi, token, args.record_type, args.tag, args.collection, args.since, args.workers,
-                   args.rate, args.dry_run, args.shard or parse_shard("1/1"), args.state, args.report, args.policy,
-                   args.attempts, per_page=args.page_size, max_pages=args.max_pages)
+    return Options(chosen.spec.name, chosen.url, secret_from(args, chosen.spec), chosen.options,
+                   chosen.spec.filters(chosen.options), args.since, args.workers, args.rate, args.dry_run,
+                   args.shard or parse_shard("1/1"), args.state, args.report, args.policy, args.attempts,
+                   per_page=args.page_size, max_pages=args.max_pages)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="eln-msc backfill: %(message)s")
-    if args.source is not None:
+    chosen = chosen_adapter(args, args.eln_specs)
+    if (args.source is None) == (chosen is None):
+        raise ConfigError("backfill needs one of --eln NAME --url URL (or --kadi URL) and --source DIR")
+    if chosen is None:
         return _local(args)
-    options = options_from(args)
-    summary, state = run_backfill(options)
+    options = options_from(args, chosen)
+    summary, state = run_backfill(options, spec=chosen.spec)
     try:
         if options.report_path:
-            meta = {"ELN": options.kadi_url, "scope": options.scope(), "dry run": options.dry_run,
-                    **_meta(summary.as_dict())}
+            meta = {"ELN": f"{chosen.spec.title} at {options.url}", "scope": options.scope(),
+                    "dry run": options.dry_run, **_meta(summary.as_dict())}
             paths = write_report(options.report_path, state.rows(summary.seen), meta)
             print(f"report: {paths['html']} (+ .csv, .json)", file=sys.stderr)
     finally:

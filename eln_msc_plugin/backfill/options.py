@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eln_msc_plugin.errors import ConfigError
 
-# Kadi's listing: at most 100 records per page and 100 pages (`@paginated(page_max=100)`).
 PER_PAGE = 100
 MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
 class Shard:
-    """Share K of N (1-based K): the records whose id % N == K - 1."""
+    """Share K of N (1-based K): the records whose id % N == K - 1 (a non-numeric id by its CRC-32)."""
 
     index: int = 1
     count: int = 1
 
-    def holds(self, record_id: int) -> bool:
-        return record_id % self.count == self.index - 1
+    def holds(self, record_id: str | int) -> bool:
+        text = str(record_id)
+        number = int(text) if text.isdigit() else zlib.crc32(text.encode("utf-8"))
+        return number % self.count == self.index - 1
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -48,19 +50,16 @@ def parse_since(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def parse_time(text: str) -> dt.datetime:
-    """A Kadi timestamp (`2026-01-02T03:04:05.123456+00:00`)."""
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 @dataclass
 class Options:
-    kadi_url: str
-    token: Any  # eln_msc_plugin.eln.http.Token
-    record_type: str | None = None
-    tag: str | None = None
-    collection: int | None = None
+    """`eln` names the adapter; `adapter_options` are its own option values, `filters` those that select
+    records (part of the scope a state file belongs to)."""
+
+    eln: str
+    url: str
+    token: Any  # eln_msc_plugin.eln.auth.Token
+    adapter_options: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)
     since: dt.datetime | None = None
     workers: int = 4
     rate: float | None = None
@@ -75,20 +74,9 @@ class Options:
     max_pages: int = MAX_PAGES
     progress: bool | None = None  # None: a bar on a terminal, log lines otherwise
 
-    def filters(self) -> dict[str, Any]:
-        """The listing's query parameters."""
-        found: dict[str, Any] = {}
-        if self.record_type:
-            found["type"] = self.record_type
-        if self.tag:
-            found["tag"] = self.tag
-        if self.collection is not None:
-            found["collection"] = self.collection
-        return found
-
     def scope(self) -> dict[str, Any]:
         """What a state file belongs to: resuming with another scope would mix two backfills.
 
-        The URL is left out on purpose: the same Kadi may be reached through another name or a proxy.
+        The URL is left out on purpose: the same ELN may be reached through another name or a proxy.
         """
-        return {**self.filters(), "shard": str(self.shard)}
+        return {"eln": self.eln, **self.filters, "shard": str(self.shard)}

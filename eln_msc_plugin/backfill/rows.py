@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
-from eln_msc_plugin.model import Report
+from eln_msc_plugin.eln.base import Annotation, RecordRef
+from eln_msc_plugin.eln.judge import Outcome
+from eln_msc_plugin.model import Report, severity_counts, shown_findings, worst_severity
 
 MAX_FINDINGS = 20
-_RANK = {"info": 0, "warn": 1, "fail": 2}
+_LISTED = re.compile(r"^(?P<severity>fail|warn|info): \[(?P<rule>[^\]]+)\] (?P<message>.*)$", re.S)
 
 
-def extra_value(extras: list[dict[str, Any]] | None, key: str) -> Any:
-    for extra in extras or []:
-        if isinstance(extra, dict) and extra.get("key") == key:
-            return extra.get("value")
-    return None
+def worst_per_rule(findings: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each rule that warned or failed, with its worst severity."""
+    by_rule: dict[str, list[str]] = {}
+    for rule, severity in findings:
+        by_rule.setdefault(rule, []).append(severity)
+    worst = {rule: worst_severity(severities) for rule, severities in by_rule.items()}
+    return {rule: severity for rule, severity in worst.items() if severity in ("warn", "fail")}
 
 
-def report_row(report: Report, *, record_id: int, identifier: str, title: str, lot_id: str | None,
+def report_row(report: Report, *, record_id: int | str, identifier: str, title: str, lot_id: str | None,
                url: str) -> dict[str, Any]:
     """Verdict, counts, the worst severity per rule, the first findings and the metrics of one record."""
-    rules: dict[str, str] = {}
-    for finding in report.findings:
-        if (finding.severity in ("warn", "fail")
-                and _RANK[finding.severity] > _RANK.get(rules.get(finding.rule, "info"), 0)):
-            rules[finding.rule] = finding.severity
-    shown = [f for f in report.findings if f.severity != "info"] or (
-        report.findings if report.verdict == "error" else [])
+    shown = shown_findings(report)
     return {
         "id": record_id,
         "identifier": identifier,
@@ -34,16 +34,38 @@ def report_row(report: Report, *, record_id: int, identifier: str, title: str, l
         "lot_id": lot_id or identifier,
         "url": url,
         "verdict": report.verdict,
-        "counts": {s: sum(1 for f in report.findings if f.severity == s) for s in ("fail", "warn", "info")},
-        "rules": rules,
+        "counts": severity_counts(report.findings),
+        "rules": worst_per_rule((f.rule, f.severity) for f in report.findings),
         "findings": [{"rule": f.rule, "severity": f.severity, "path": f.path, "message": f.message}
                      for f in shown[:MAX_FINDINGS]],
         "metrics": report.metrics,
     }
 
 
-def listing_row(item: dict[str, Any], report: Report, url: str) -> dict[str, Any]:
-    """The report row of a Kadi record, named from its listing JSON."""
-    lot = extra_value(item.get("extras"), "lot_id")
-    return report_row(report, record_id=int(item["id"]), identifier=str(item.get("identifier", item["id"])),
-                      title=str(item.get("title", "")), lot_id=lot if isinstance(lot, str) else None, url=url)
+def outcome_row(ref: RecordRef, outcome: Outcome) -> dict[str, Any] | None:
+    """The report row of an ELN record: from the report when it was judged now, else from the annotation in
+    place (verdict, counts and findings as written; no metrics), else None (the state keeps the last row)."""
+    if outcome.report is not None:
+        row = report_row(outcome.report, record_id=ref.id, identifier=ref.label or ref.id, title=ref.title,
+                         lot_id=outcome.report.lot_id, url=ref.url)
+    elif outcome.annotation is not None:
+        row = annotation_row(ref, outcome.annotation)
+    else:
+        return None
+    if outcome.would_write:
+        row["would_write"] = {"tags": outcome.would_write.get("tags"), "file": outcome.would_write.get("file")}
+    return row
+
+
+def annotation_row(ref: RecordRef, annotation: Annotation) -> dict[str, Any]:
+    """A row from an annotation read back (its findings are `severity: [rule] message` lines)."""
+    findings = []
+    for text in annotation.findings:
+        match = _LISTED.match(text)
+        if match:
+            findings.append({"rule": match["rule"], "severity": match["severity"], "path": "",
+                             "message": match["message"]})
+    rules = worst_per_rule((f["rule"], f["severity"]) for f in findings)
+    return {"id": ref.id, "identifier": ref.label or ref.id, "title": ref.title, "lot_id": ref.label or ref.id,
+            "url": ref.url, "verdict": annotation.verdict, "counts": dict(annotation.counts), "rules": rules,
+            "findings": findings[:MAX_FINDINGS], "metrics": {}}

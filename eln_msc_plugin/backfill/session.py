@@ -1,17 +1,14 @@
-"""The backfill's HTTP session: the shared ELN policy plus a request-rate limit and request counters."""
+"""The backfill's request meter: a request-rate limit and counters over every worker's adapter.
+
+Each worker opens its own adapter; the adapter's HTTP session calls the meter before every request.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
-import requests
-
-from eln_msc_plugin.eln.http import ElnSession, Token
-from eln_msc_plugin.eln.kadi import KadiClient
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+from eln_msc_plugin.eln.base import WRITE_METHODS
 
 
 class RateLimiter:
@@ -47,21 +44,13 @@ class Counters:
             self.writes += method.upper() in WRITE_METHODS
 
 
-class BackfillSession(ElnSession):
-    """An `ElnSession` that waits for the rate limiter and counts what it sends."""
+class Meter:
+    """Called by each adapter before every request: waits for the rate limiter, then counts."""
 
-    def __init__(self, base_url: str, token: Token | None, limiter: RateLimiter, counters: Counters,
-                 **kwargs: Any) -> None:
-        super().__init__(base_url, token, **kwargs)
-        self.limiter = limiter
-        self.counters = counters
+    def __init__(self, rate: float | None) -> None:
+        self.limiter = RateLimiter(rate)
+        self.counters = Counters()
 
-    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def __call__(self, method: str) -> None:
         self.limiter.acquire()
         self.counters.add(method)
-        return super().request(method, url, *args, **kwargs)
-
-
-def make_client(base_url: str, token: Token, limiter: RateLimiter, counters: Counters) -> KadiClient:
-    """One client (one pooled session) per worker thread."""
-    return KadiClient(base_url, token, session=BackfillSession(base_url, token, limiter, counters, pool=4))

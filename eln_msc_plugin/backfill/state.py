@@ -1,8 +1,9 @@
 """The backfill's progress in a local SQLite file, written as it goes, so a killed run resumes.
 
-One row per record: its status, the revision judged, the verdict, the last error, the attempts, and
-the report row (findings summary and metrics), so a re-run's report is complete even for records it
-skipped. WAL journal with synchronous=NORMAL survives a killed process (SIGKILL included).
+One row per record (by the adapter's opaque record id): its status, the revision judged, the verdict,
+the last error, the attempts, and the report row (findings summary and metrics), so a re-run's report
+is complete even for records it skipped. WAL journal with synchronous=NORMAL survives a killed process
+(SIGKILL included).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from eln_msc_plugin.errors import ConfigError
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
-    id INTEGER PRIMARY KEY,
+    id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
-    revision INTEGER,
+    revision TEXT,
     verdict TEXT,
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -68,48 +69,49 @@ class State:
             self._db.execute("INSERT OR REPLACE INTO run VALUES ('parameters', ?)",
                              (json.dumps({**parameters, "started_at": _now()}, default=str),))
 
-    def get(self, record_id: int) -> dict[str, Any] | None:
+    def get(self, record_id: str | int) -> dict[str, Any] | None:
         with self._lock:
-            cursor = self._db.execute("SELECT * FROM records WHERE id=?", (record_id,))
+            cursor = self._db.execute("SELECT * FROM records WHERE id=?", (str(record_id),))
             found = cursor.fetchone()
             names = [c[0] for c in cursor.description]
         return dict(zip(names, found, strict=True)) if found else None
 
-    def start(self, record_id: int) -> None:
+    def start(self, record_id: str | int) -> None:
         """Mark a record as being worked on (so a killed run's next run judges it again)."""
         with self._lock:
             self._db.execute(
                 "INSERT INTO records (id, status, updated_at) VALUES (?, 'pending', ?) "
                 "ON CONFLICT(id) DO UPDATE SET status='pending', updated_at=excluded.updated_at",
-                (record_id, _now()))
+                (str(record_id), _now()))
 
-    def attempt(self, record_id: int) -> None:
+    def attempt(self, record_id: str | int) -> None:
         """Count one more try at judging the record (over every run)."""
         with self._lock:
-            self._db.execute("UPDATE records SET attempts=attempts+1 WHERE id=?", (record_id,))
+            self._db.execute("UPDATE records SET attempts=attempts+1 WHERE id=?", (str(record_id),))
 
-    def finish(self, record_id: int, status: str, revision: int | None, verdict: str | None, sha256: str | None,
+    def finish(self, record_id: str | int, status: str, revision: str | None, verdict: str | None, sha256: str | None,
                row: dict[str, Any] | None, settled_modified: str | None = None) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE records SET status=?, revision=?, verdict=?, error=NULL, ruleset_sha256=?, settled_modified=?, "
                 "row=COALESCE(?, row), updated_at=? WHERE id=?",
                 (status, revision, verdict, sha256, settled_modified, json.dumps(row) if row else None, _now(),
-                 record_id))
+                 str(record_id)))
 
-    def fail(self, record_id: int, error: str) -> None:
+    def fail(self, record_id: str | int, error: str) -> None:
         with self._lock:
             self._db.execute("UPDATE records SET status='failed', error=?, updated_at=? WHERE id=?",
-                             (error[:500], _now(), record_id))
+                             (error[:500], _now(), str(record_id)))
 
-    def rows(self, ids: set[int] | None = None) -> list[dict[str, Any]]:
+    def rows(self, ids: set[str] | None = None) -> list[dict[str, Any]]:
         """The report rows (with status, error and attempts), by record id; all when `ids` is None."""
         with self._lock:
             found = self._db.execute(
-                "SELECT id, status, revision, verdict, error, attempts, row FROM records ORDER BY id").fetchall()
+                "SELECT id, status, revision, verdict, error, attempts, row FROM records "
+                "ORDER BY length(id), id").fetchall()
         rows = []
         for rid, status, revision, verdict, error, attempts, row in found:
-            if ids is not None and rid not in ids:
+            if ids is not None and str(rid) not in ids:
                 continue
             data = json.loads(row) if row else {"id": rid}
             rows.append({**data, "id": rid, "status": status, "revision": revision,

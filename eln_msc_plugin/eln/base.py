@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 WriteStatus = Literal["annotated", "unchanged", "stale", "skipped", "dry-run", "partial"]
 ReadStatus = Literal["judge", "stale", "skipped"]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REPORT_PREFIX = "msc-qc-report"  # the plugin's report files: `msc-qc-report-r<revision>-<key>.json`
 
 
 @dataclass(frozen=True)

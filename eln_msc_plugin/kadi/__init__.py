@@ -1,6 +1,7 @@
-"""Kadi4Mat: the extras parser, the annotation sink, the on-save judge and the Kadi plugin itself.
+"""Kadi4Mat: the ELN adapter (`adapter.py`, over the REST API), its extras parser, and the Kadi plugin.
 
-Only `eln_msc_plugin.kadi.plugin` imports Kadi; everything else talks to Kadi over its REST API.
+Only the modules that run inside Kadi4Mat import Kadi: the plugin (`plugin.py`, the on-save host), its
+annotation endpoint (`endpoint.py`) and the live record page (`live.py`). The adapter runs anywhere.
 """
 
 from collections.abc import Collection, Mapping
@@ -10,7 +11,6 @@ KADI_RECORD = "application/vnd.kadi.record+json"
 ANNOTATION_KEY = "msc_qc"
 TAG_PREFIX = "qc-"
 VERDICT_TAGS = ("qc-pass", "qc-warn", "qc-fail", "qc-error")
-REPORT_PREFIX = "msc-qc-report"
 
 
 def _without_annotation(extras: object) -> list[object]:

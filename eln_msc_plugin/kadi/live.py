@@ -21,11 +21,11 @@ from kadi.lib.web import url_for
 from kadi.modules.records.models import Record
 
 from eln_msc_plugin.kadi import TAG_PREFIX
-from eln_msc_plugin.kadi.judge import batch_files, files_fingerprint
+from eln_msc_plugin.kadi.annotation import annotation_of
+from eln_msc_plugin.kadi.content import files_fingerprint
 from eln_msc_plugin.kadi.overview import CardView, live_box, render
 from eln_msc_plugin.kadi.plugin import NAME, _own_annotation, service_user_id, settings
 from eln_msc_plugin.kadi.settings import Settings
-from eln_msc_plugin.kadi.sink import annotation_of
 
 RECORD_PAGES = ("records.view_record", "records.view_record_by_identifier")
 FORM_PAGES = ("records.edit_record", "records.new_record")
@@ -125,7 +125,7 @@ def _altered_by(walk: _Walk, service: int | None) -> str:
 
 def _files_now(record: Any) -> str:
     files = [{"name": f.name, "checksum": f.checksum, "size": f.size} for f in record.active_files]
-    return files_fingerprint(batch_files(files))
+    return files_fingerprint(files)
 
 
 def _unavailable(record: Any, config: Settings | None) -> CardView | None:

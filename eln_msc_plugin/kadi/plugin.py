@@ -2,15 +2,15 @@
 
 On every save of a batch record, `kadi_post_resource_change` queues a background task and returns:
 it runs inside the web request after the commit, so it is cheap and never raises. The Celery task
-judges the revision that triggered it (or stops when a newer one exists) and writes the annotation
-back through the REST API as the plugin's service account; its own revisions are recognised and
+judges the revision that triggered it (or stops when a newer one exists) through the Kadi adapter and
+the host-neutral judge flow, and writes the annotation back as the plugin's service account (through
+the annotation endpoint this plugin adds, kadi/endpoint.py); its own revisions are recognised and
 ignored, so there is no loop.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,10 +23,13 @@ from kadi.ext.celery import celery
 from kadi.lib.plugins.core import get_plugin_config
 from kadi.plugins import hookimpl
 
-from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.eln.judge import judge_and_annotate
 from eln_msc_plugin.errors import ConfigError, ElnError, ElnMscError
-from eln_msc_plugin.kadi import annotation_only
-from eln_msc_plugin.kadi.judge import is_batch_file, judge_and_annotate
+from eln_msc_plugin.kadi import endpoint  # noqa: F401 - registers the annotation endpoint on Kadi's API
+from eln_msc_plugin.kadi.adapter import KadiAdapter
+from eln_msc_plugin.kadi.annotation import tag_names
+from eln_msc_plugin.kadi.content import is_batch_file
+from eln_msc_plugin.kadi.revisions import object_annotation_only
 from eln_msc_plugin.kadi.settings import Settings
 from eln_msc_plugin.pipeline import Engine, build_engine
 
@@ -70,8 +73,11 @@ def _queue(revision: Any) -> None:
 
     config = settings()
     subject = revision.object
+    snapshot = None
     if isinstance(subject, Record):
         record, revision_id, record_type = subject, revision.id, revision.type
+        # What the saved revision holds, so the check needs no request to see whether it changed anything.
+        snapshot = {"identifier": revision.identifier, "extras": revision.extras, "tags": tag_names(revision.tags)}
     elif isinstance(subject, File):
         if not is_batch_file(str(revision.name or subject.name)):
             return
@@ -81,23 +87,13 @@ def _queue(revision: Any) -> None:
     if not config.checks_type(record_type) or _own_annotation(revision, config):
         return
     # Start the check a moment later, so it does not compete with the save's own response for the CPU.
-    judge_record_task.apply_async(kwargs={"record_id": record.id, "revision_id": revision_id},
+    judge_record_task.apply_async(kwargs={"record_id": record.id, "revision_id": revision_id, "snapshot": snapshot},
                                   countdown=config.start_delay)
-
-
-_RECORD_FIELDS = ("identifier", "title", "type", "description", "visibility", "state", "license")
 
 
 def _own_annotation(revision: Any, config: Settings) -> bool:
     """The plugin's own annotation write: by the service account, changing only msc_qc and qc-* tags."""
-    parent = getattr(revision, "parent", None)
-    if parent is None or revision.user_id != service_user_id(config) or not hasattr(revision, "extras"):
-        return False
-    if any(getattr(revision, f, None) != getattr(parent, f, None) for f in _RECORD_FIELDS):
-        return False
-    new = {"extras": revision.extras, "tags": revision.tags}
-    old = {"extras": parent.extras, "tags": parent.tags}
-    return annotation_only({"extras", "tags"}, new, old)
+    return object_annotation_only(revision, service_user_id(config))
 
 
 @hookimpl
@@ -109,14 +105,17 @@ def kadi_post_resource_change(revision: Any) -> None:
 
 
 @celery.task(name=TASK, bind=True, soft_time_limit=600)
-def judge_record_task(self: Any, record_id: int, revision_id: int | None = None, **kwargs: Any) -> dict[str, Any]:
+def judge_record_task(self: Any, record_id: int, revision_id: int | None = None, snapshot: dict[str, Any] | None = None,
+                      **kwargs: Any) -> dict[str, Any]:
     """Judge a record revision and annotate it; on a failure to reach Kadi, retry later with backoff."""
     try:
         config = settings()
-        token = config.token()
-        with record_lock(record_id), KadiClient(config.kadi_url, token, timeout=(5.0, config.timeout)) as client:
-            me = _me(client, token.reveal())
-            outcome = judge_and_annotate(client, engine_for(config), record_id, revision_id, service_user_id=me)
+        with record_lock(record_id), KadiAdapter(config.kadi_url, config.token(), timeout=(5.0, config.timeout),
+                                                 write_via="plugin") as adapter:
+            # A retry reads the record afresh: the snapshot may be of a revision long superseded.
+            held = snapshot if self.request.retries == 0 and isinstance(snapshot, dict) else None
+            ref = adapter.ref(str(record_id), str(revision_id) if revision_id is not None else None, held)
+            outcome = judge_and_annotate(adapter, engine_for(config), ref)
     except ElnError as error:
         if error.status in FINAL_STATUSES:  # the record is gone or the request itself is wrong: retrying won't help
             log.error("eln-msc: record %s: %s; not retried", record_id, error)
@@ -124,9 +123,10 @@ def judge_record_task(self: Any, record_id: int, revision_id: int | None = None,
         return _retry(self, record_id, error)
     except (ElnMscError, ConfigError) as error:
         return _retry(self, record_id, error)
-    log.info("eln-msc: record %s revision %s: %s (%s)", record_id, outcome.revision_id, outcome.verdict, outcome.status)
-    return {"record_id": record_id, "revision_id": outcome.revision_id, "status": outcome.status,
-            "verdict": outcome.verdict, "detail": outcome.detail}
+    log.info("eln-msc: record %s revision %s: %s (%s; %d reads, %d writes)", record_id, outcome.judged_revision,
+             outcome.verdict, outcome.status, outcome.reads, outcome.writes)
+    return {"record_id": record_id, "revision_id": outcome.judged_revision, "status": outcome.status,
+            "verdict": outcome.verdict, "detail": outcome.detail, "reads": outcome.reads, "writes": outcome.writes}
 
 
 def _retry(self: Any, record_id: int, error: Exception) -> dict[str, Any]:
@@ -144,8 +144,8 @@ def _retry(self: Any, record_id: int, error: Exception) -> dict[str, Any]:
 def record_lock(record_id: int) -> Iterator[None]:
     """One check of a record at a time across all workers (a Redis lock on Kadi's Celery broker).
 
-    Two checks of one record writing at once could each put back what the other wrote; with the lock,
-    only a person's save can land between a check's read and its write, and the sink handles that.
+    Two checks of one record writing at once would each judge and write; with the lock, only a person's
+    save can land between a check's read and its write, and the annotation endpoint refuses that write.
     """
     import redis
 
@@ -162,17 +162,6 @@ def record_lock(record_id: int) -> Iterator[None]:
     finally:
         with contextlib.suppress(redis.RedisError):  # expired: the next check takes it anew
             lock.release()
-
-
-_ACCOUNTS: dict[str, int] = {}
-
-
-def _me(client: KadiClient, token: str) -> int:
-    """The service account's user id, asked once per token and worker process."""
-    key = hashlib.sha256(token.encode()).hexdigest()
-    if key not in _ACCOUNTS:
-        _ACCOUNTS[key] = int(client.me()["id"])
-    return _ACCOUNTS[key]
 
 
 def _delay() -> float:

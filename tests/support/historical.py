@@ -10,7 +10,8 @@ from typing import Any
 
 from eln_msc_plugin.backfill.options import Options
 from eln_msc_plugin.eln.http import Token
-from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.kadi.annotation import annotation_of
+from eln_msc_plugin.kadi.client import KadiClient
 from eln_msc_plugin.pipeline import validate_document
 from tests.support.kadi import Stack, batch_extras, extra, new_identifier
 from tests.support.records import record, set_path
@@ -75,9 +76,10 @@ def create_historical(stack: Stack, count: int, record_type: str, start: int = 0
 
 
 def options(stack: Stack, record_type: str, tmp: Path, url: str | None = None, **kwargs: Any) -> Options:
+    """A backfill of the records of `record_type` through the Kadi adapter."""
     token = Token.from_file(stack.service_token_file)
-    return Options(url or stack.url, token, record_type=record_type, state_path=tmp / "state.sqlite",
-                   retry_delay=0.2, progress=False, **kwargs)
+    return Options("kadi", url or stack.url, token, {"type": record_type}, {"type": record_type},
+                   state_path=tmp / "state.sqlite", retry_delay=0.2, progress=False, **kwargs)
 
 
 def service_revisions(stack: Stack, record_ids: list[int]) -> dict[int, int]:
@@ -94,8 +96,6 @@ def service_revisions(stack: Stack, record_ids: list[int]) -> dict[int, int]:
 
 
 def verdicts(client: KadiClient, record_ids: list[int]) -> dict[int, str | None]:
-    from eln_msc_plugin.kadi.sink import annotation_of
-
     def one(record_id: int) -> tuple[int, str | None]:
         found = annotation_of(client.record(record_id).get("extras") or [])
         return record_id, found.get("verdict")

@@ -15,8 +15,8 @@ from typing import Any
 import requests
 
 from eln_msc_plugin.eln.http import Token
-from eln_msc_plugin.eln.kadi import KadiClient
-from eln_msc_plugin.kadi.sink import annotation_of
+from eln_msc_plugin.kadi.annotation import annotation_of
+from eln_msc_plugin.kadi.client import KadiClient
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_DIR = Path(os.environ.get("ELN_MSC_STACK_DIR", REPO / ".stack"))
@@ -191,13 +191,18 @@ def web_login(stack: Stack, username: str = "scientist") -> requests.Session:
     return web
 
 
-def judge_now(stack: Stack, record_id: int) -> Any:
-    """Judge and annotate a record at once as the service account (for record types not checked on save)."""
-    from eln_msc_plugin.kadi.judge import judge_and_annotate
+def judge_now(stack: Stack, record_id: int, *, before_write: Any = None, revision: int | None = None,
+              write_via: str = "auto") -> Any:
+    """Judge and annotate a record at once as the service account (for record types not checked on save),
+    through the Kadi adapter and the judge flow every host uses; `before_write` runs just before the PATCH."""
+    from eln_msc_plugin.eln.judge import judge_and_annotate
+    from eln_msc_plugin.kadi.adapter import KadiAdapter
     from eln_msc_plugin.pipeline import Engine
 
-    service = stack.service()
-    return judge_and_annotate(service, Engine(), record_id, service_user_id=int(service.me()["id"]))
+    with KadiAdapter(stack.url, Token.from_file(stack.service_token_file), write_via=write_via) as adapter:
+        adapter.before_write = before_write
+        ref = adapter.ref(str(record_id), str(revision) if revision is not None else None)
+        return judge_and_annotate(adapter, Engine(), ref)
 
 
 def make_token(stack: Stack, path: Path, *, username: str = "mscqc", expires_in_days: float | None = None,

@@ -1,11 +1,12 @@
-"""Kadi4Mat REST API client (the first ELN adapter). Only HTTP; no Kadi import, so it runs anywhere."""
+"""Kadi4Mat REST API client: the adapter's low-level calls. Only HTTP; no Kadi import, so it runs anywhere."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
+from eln_msc_plugin.eln.auth import BearerAuth
 from eln_msc_plugin.eln.http import DEFAULT_TIMEOUT, ElnSession, Token, check
 from eln_msc_plugin.errors import ElnError
 
@@ -19,8 +20,9 @@ class KadiClient:
     name = "kadi"
 
     def __init__(self, base_url: str, token: Token | None, *, timeout: Any = DEFAULT_TIMEOUT,
-                 session: ElnSession | None = None) -> None:
-        self.session = session or ElnSession(base_url, token, timeout=timeout)
+                 session: ElnSession | None = None, meter: Callable[[str], None] | None = None) -> None:
+        auth = BearerAuth(token) if token is not None else None
+        self.session = session or ElnSession(base_url, auth, timeout=timeout, meter=meter)
         self.base_url = self.session.base_url.rstrip("/")
 
     def __repr__(self) -> str:
@@ -40,8 +42,21 @@ class KadiClient:
         """Where a person views the record."""
         return f"{self.base_url}/records/{record_id}"
 
-    def _json(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
-        return check(self.session.request(method, path, **kwargs), what)
+    def _json(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        """The JSON object Kadi answers with; an `ElnError` for an error or any other shape of answer."""
+        body = check(self.session.request(method, path, **kwargs), what)
+        if not isinstance(body, dict):
+            raise ElnError(f"{what}: the answer is not the JSON object Kadi sends")
+        return body
+
+    def _items(self, path: str, what: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        """The items of one page of a Kadi listing, and how many pages there are."""
+        body = self._json("GET", path, what, params=params)
+        items, pagination = body.get("items"), body.get("_pagination")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ElnError(f"{what}: the answer is not a Kadi listing")
+        pages = pagination.get("total_pages", 1) if isinstance(pagination, dict) else 1
+        return items, pages if isinstance(pages, int) else 1
 
     def me(self) -> dict[str, Any]:
         return self._json("GET", "api/users/me", "read the token's user")
@@ -63,31 +78,26 @@ class KadiClient:
         params = {"page": page, "per_page": per_page, "sort": "-last_modified", **filters}
         return self._json("GET", "api/records", f"list records (page {page})", params=params)
 
-    def collection_records_page(self, collection_id: int, page: int, per_page: int = PER_PAGE) -> dict[str, Any]:
-        params = {"page": page, "per_page": per_page, "sort": "-last_modified"}
-        return self._json("GET", f"api/collections/{collection_id}/records",
-                          f"list records of collection {collection_id}", params=params)
-
     def revisions(self, record_id: int, per_page: int = 10, page: int = 1) -> list[dict[str, Any]]:
         """The record's revisions, newest first."""
-        body = self._json("GET", f"api/records/{record_id}/revisions", f"list revisions of record {record_id}",
-                          params={"page": page, "per_page": per_page})
-        return list(body.get("items", [])) if isinstance(body, dict) else []
+        items, _ = self._items(f"api/records/{record_id}/revisions", f"list revisions of record {record_id}",
+                               {"page": page, "per_page": per_page})
+        return items
 
     def revision(self, record_id: int, revision_id: int) -> dict[str, Any]:
         return self._json("GET", f"api/records/{record_id}/revisions/{revision_id}",
                           f"read revision {revision_id} of record {record_id}")
 
     def files(self, record_id: int) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            body = self._json("GET", f"api/records/{record_id}/files", f"list files of record {record_id}",
-                              params={"page": page, "per_page": PER_PAGE})
-            items += body.get("items", [])
-            if page >= int(body.get("_pagination", {}).get("total_pages", 1) or 1):
-                return items
-            page += 1
+        """Every file attached to the record (one request for up to 100 files)."""
+        found: list[dict[str, Any]] = []
+        for page in range(1, 101):
+            items, pages = self._items(f"api/records/{record_id}/files", f"list files of record {record_id}",
+                                       {"page": page, "per_page": PER_PAGE})
+            found += [i for i in items if "id" in i and "name" in i]
+            if page >= pages:
+                break
+        return found
 
     def download(self, record_id: int, file_id: str, limit: int = MAX_FILE_BYTES) -> bytes:
         """A file's bytes; refused past `limit` (a batch record is never that large)."""
@@ -103,12 +113,14 @@ class KadiClient:
                 chunks.append(chunk)
         return b"".join(chunks)
 
-    def upload(self, record_id: int, name: str, data: bytes, mimetype: str = "application/json") -> dict[str, Any]:
-        """Attach `data` as a new file `name`; replaces the content when a file of that name exists."""
+    def upload(self, record_id: int, name: str, data: bytes, mimetype: str = "application/json", *,
+               replace: bool = False) -> dict[str, Any]:
+        """Attach `data` as a new file `name` (2 requests). A file of that name is an `ElnError` with status
+        409, unless `replace` (a person replacing their batch file; the plugin never replaces a report)."""
         what = f"upload {name} to record {record_id}"
         response = self.session.request("POST", f"api/records/{record_id}/uploads",
                                         json={"name": name, "size": len(data), "mimetype": mimetype})
-        if response.status_code == 409:
+        if response.status_code == 409 and replace:
             existing = response.json().get("file", {})
             target = existing.get("_actions", {}).get("edit_data") or f"api/records/{record_id}/files/{existing['id']}"
             upload = check(self.session.request("PUT", target, json={"size": len(data)}), what)
@@ -130,16 +142,3 @@ class KadiClient:
             return None
         found: dict[str, Any] = response.json()
         return found if found.get("checksum") == hashlib.md5(data).hexdigest() else None  # Kadi's checksum
-
-    def iter_records(self, per_page: int = PER_PAGE, collection: int | None = None,
-                     **filters: Any) -> Iterator[dict[str, Any]]:
-        """Every record, newest modification first, page by page."""
-        page = 1
-        while True:
-            body = (self.collection_records_page(collection, page, per_page) if collection is not None
-                    else self.records_page(page, per_page, **filters))
-            yield from body.get("items", [])
-            total_pages = int(body.get("_pagination", {}).get("total_pages", 1) or 1)
-            if page >= total_pages:
-                return
-            page += 1

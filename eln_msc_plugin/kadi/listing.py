@@ -1,4 +1,4 @@
-"""Which records a backfill visits: Kadi's listing, newest modification first, down to `--since`.
+"""The Kadi adapter's `changes`: Kadi's record listing, newest modification first, down to `since`.
 
 Kadi lists at most 100 pages of 100 records. Annotating a record makes it the newest, so past that
 cap the walk turns round: it lists oldest first, where the records not yet judged now are, and stops
@@ -13,39 +13,73 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from eln_msc_plugin.backfill.options import Options, parse_time
+from eln_msc_plugin.eln.base import ChangeQuery, RecordRef
 from eln_msc_plugin.eln.http import check
-from eln_msc_plugin.eln.kadi import KadiClient
+from eln_msc_plugin.errors import ElnError
+from eln_msc_plugin.kadi.client import KadiClient
 
-log = logging.getLogger("eln_msc_plugin.backfill")
+log = logging.getLogger("eln_msc_plugin.kadi")
+PAGE_MAX = 100  # Kadi lists at most 100 records per page and 100 pages (`@paginated(page_max=100)`)
+
+
+def parse_time(text: str) -> dt.datetime:
+    """A Kadi timestamp (`2026-01-02T03:04:05.123456+00:00`)."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def listing_params(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """Kadi's query parameters for the adapter's filters (type, tag, collection)."""
+    return {key: filters[key] for key in ("type", "tag", "collection") if filters.get(key) is not None}
+
+
+def _listed(item: Any) -> bool:
+    """A listing item with what the walk reads: an id and a modification time."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+        return False
+    try:
+        parse_time(str(item.get("last_modified")))
+    except ValueError:
+        return False
+    return True
 
 
 class Listing:
-    """Yields each record's listing JSON once; `total` is Kadi's count of the records matching the filters."""
+    """Yields each record once, as a `RecordRef` holding its listing JSON; `total` is Kadi's count."""
 
-    def __init__(self, client: KadiClient, options: Options, drain: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, client: KadiClient, query: ChangeQuery, ref: Callable[[dict[str, Any]], RecordRef]) -> None:
         self.client = client
-        self.drain = drain  # waits until every record yielded so far is judged (and so moved to the top)
-        self.options = options
+        self.query = query
+        self.ref = ref
+        self.per_page = min(query.page_size, PAGE_MAX)
+        self.max_pages = min(query.max_pages or PAGE_MAX, PAGE_MAX)
         self.total: int | None = None
+        self.cursor: str | None = None
         self.seen: set[int] = set()
         self.capped = False
         self.ignores_order = False
         self.started_top: dt.datetime | None = None  # the newest modification when the run began (server clock)
 
     def page(self, page: int, sort: str) -> dict[str, Any]:
-        params = {"page": page, "per_page": self.options.per_page, "sort": sort, **self.options.filters()}
+        params = {"page": page, "per_page": self.per_page, "sort": sort, **listing_params(self.query.filters)}
         body = check(self.client.session.request("GET", "api/records", params=params), f"list records (page {page})")
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(_listed(item) for item in items):
+            raise ElnError(f"list records (page {page}): the answer is not a Kadi record listing")
         self.total = int(body.get("_pagination", {}).get("total_items", 0))
         return body
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[RecordRef]:
+        for item in self._walk():
+            yield self.ref(item)
+
+    def _walk(self) -> Iterator[dict[str, Any]]:
         yield from self._newest_first()
         while self.capped and not self.ignores_order:
-            self.drain()
+            self.query.settle()
             before = len(self.seen)
             yield from self._oldest_first()
             if len(self.seen) == before:
@@ -55,11 +89,11 @@ class Listing:
         if item["id"] in self.seen:
             return False
         self.seen.add(item["id"])
-        return self.options.shard.holds(int(item["id"]))
+        return True
 
     def _newest_first(self) -> Iterator[dict[str, Any]]:
-        since = self.options.since
-        for number in range(1, self.options.max_pages + 1):
+        since = self.query.since
+        for number in range(1, self.max_pages + 1):
             body = self.page(number, "-last_modified")
             items = body.get("items", [])
             if number == 1 and items:
@@ -73,11 +107,11 @@ class Listing:
                 return
         self.capped = True
         log.warning("the listing stops after %d pages of %d records; continuing oldest first",
-                    self.options.max_pages, self.options.per_page)
+                    self.max_pages, self.per_page)
 
     def _oldest_first(self) -> Iterator[dict[str, Any]]:
-        since, top = self.options.since, self.started_top
-        for number in range(1, self.options.max_pages + 1):
+        since, top = self.query.since, self.started_top
+        for number in range(1, self.max_pages + 1):
             body = self.page(number, "last_modified")
             items = body.get("items", [])
             if number == 1 and len(items) > 1 and items[0]["last_modified"] > items[-1]["last_modified"]:

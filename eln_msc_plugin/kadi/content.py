@@ -1,0 +1,139 @@
+"""What the Kadi adapter reads: the record's batch extras and attached batch files as sources, the
+annotation in place, and (for a changed record) the revision judged.
+
+`read` costs one request when the caller already holds the record's extras (a listing item, the on-save
+hook's snapshot of the saved revision): the file list. `prepare` adds the newest revisions: the revision
+to judge, the state to write on, and the last annotation written. Nothing is downloaded until judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from eln_msc_plugin.eln.base import REPORT_PREFIX, Annotation, Content, RecordRef, Source, metadata_digest
+from eln_msc_plugin.formats.common import EXTENSIONS
+from eln_msc_plugin.kadi import ANNOTATION_KEY, KADI_RECORD
+from eln_msc_plugin.kadi.annotation import from_extras, tag_names
+from eln_msc_plugin.kadi.client import KadiClient
+from eln_msc_plugin.kadi.extras import has_batch_extras
+from eln_msc_plugin.kadi.revisions import RECENT, is_annotation_revision, newest_revision
+
+
+@dataclass
+class KadiState:
+    """The record as read: its current extras and tags (what a write builds on) and its files."""
+
+    record_id: int
+    identifier: str
+    extras: list[Any]
+    tags: list[str]
+    files: list[dict[str, Any]]
+    recent: list[dict[str, Any]] | None = None  # the newest revisions, once read
+    judged: dict[str, Any] = field(default_factory=dict)  # the revision judged (once prepared)
+
+    @property
+    def file_names(self) -> set[str]:
+        return {str(f.get("name")) for f in self.files}
+
+
+def is_batch_file(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in EXTENSIONS and not name.startswith(REPORT_PREFIX)
+
+
+def files_fingerprint(files: list[dict[str, Any]]) -> str:
+    """Which batch-record files a judgement read: `name@checksum` of each, by name (the `files_judged` text)."""
+    found = sorted((f for f in files if is_batch_file(str(f.get("name", "")))), key=lambda f: str(f["name"]))
+    return ", ".join(f"{f['name']}@{f.get('checksum') or f.get('size')}" for f in found)
+
+
+def batch_data(extras: list[Any]) -> list[Any]:
+    """The extras the rules read (the plugin's own annotation left out)."""
+    return [e for e in extras if not (isinstance(e, dict) and e.get("key") == ANNOTATION_KEY)]
+
+
+def sources(client: KadiClient, state: KadiState) -> list[Source]:
+    """The batch extras (when the record has any) first, then each attached batch-record file by name."""
+    found: list[Source] = []
+    if has_batch_extras(state.extras):
+        data = batch_data(state.extras)
+        digest = metadata_digest({"identifier": state.identifier, "extras": data})
+
+        def snapshot() -> dict[str, Any]:
+            return {"id": state.record_id, "identifier": state.identifier, "extras": data,
+                    "_revision": state.judged.get("id")}
+
+        found.append(Source("extras", KADI_RECORD, digest, native=True, load=snapshot))
+    for file in sorted((f for f in state.files if is_batch_file(str(f.get("name", "")))), key=lambda f: str(f["name"])):
+        name = str(file["name"])
+        found.append(Source(name, EXTENSIONS[PurePosixPath(name).suffix.lower()],
+                            str(file.get("checksum") or file.get("size")), load=_download(client, state, file)))
+    return found
+
+
+def _download(client: KadiClient, state: KadiState, file: dict[str, Any]) -> Callable[[], bytes]:
+    file_id = str(file["id"])
+    return lambda: client.download(state.record_id, file_id)
+
+
+def complete(current: Annotation | None, state: KadiState) -> bool:
+    """The annotation's verdict tag and report file are both in place."""
+    return (current is not None and f"qc-{current.verdict}" in state.tags
+            and current.report_file in state.file_names)
+
+
+def read(client: KadiClient, ref: RecordRef) -> Content:
+    """Sources and annotation from the extras the caller holds (or the newest revisions), plus the files."""
+    record_id = int(ref.id)
+    held = ref.listing
+    state = KadiState(record_id, str(held.get("identifier") or ref.label or record_id), [], [], [])
+    if isinstance(held.get("extras"), list):
+        state.extras, state.tags = list(held["extras"]), tag_names(held.get("tags"))
+    else:
+        stop = _revisions(client, state, ref)
+        if stop is not None:
+            return stop
+    state.files = client.files(record_id)
+    current = from_extras(state.extras)
+    return Content(ref, ref.revision or "", sources(client, state), current, complete(current, state), state=state)
+
+
+def prepare(client: KadiClient, content: Content) -> Content:
+    """Name the revision judged; judge the newest state if the record changed since it was listed."""
+    state: KadiState = content.state
+    if state.recent is None:
+        stop = _revisions(client, state, content.ref)
+        if stop is not None:
+            return stop
+    content.sources = sources(client, state)
+    content.current = from_extras(state.extras)
+    content.complete = complete(content.current, state)
+    content.previous = content.current or _last_written(state.recent or [])
+    content.judged_revision = str(state.judged["id"])
+    return content
+
+
+def _revisions(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | None:
+    """Read the newest revisions into `state`; a stale or skipped `Content` when there is nothing to judge."""
+    state.recent = client.revisions(state.record_id, per_page=RECENT)
+    newest = newest_revision(client, state.record_id, state.recent)
+    if newest is None:
+        return Content(ref, status="skipped", detail="the record has no revision to judge")
+    if ref.revision is not None and str(newest["id"]) != ref.revision:
+        return Content(ref, ref.revision, status="stale",
+                       detail=f"revision {ref.revision} is no longer the newest ({newest['id']} is)")
+    now = state.recent[0].get("data") or {}
+    state.judged = newest
+    state.extras, state.tags = list(now.get("extras") or []), tag_names(now.get("tags"))
+    state.identifier = str(now.get("identifier") or state.identifier)
+    return None
+
+
+def _last_written(recent: list[dict[str, Any]]) -> Annotation | None:
+    """The last annotation written, when a later save dropped it from the extras (for `supersedes`)."""
+    for revision in recent:
+        if is_annotation_revision(revision):
+            return from_extras((revision.get("data") or {}).get("extras"))
+    return None
