@@ -120,7 +120,9 @@ def test_a_record_judged_under_1_0_0_is_not_unchanged_under_1_1_0() -> None:
     old = dataclasses.replace(RULESET, version="1.0.0", sha256="")
     assert (old.rules, old.thresholds, old.policy) == (RULESET.rules, RULESET.thresholds, RULESET.policy)
     assert old.sha256 == old.fingerprint() and old.sha256 != RULESET.sha256
-    item = {"id": 7, "last_modified": "2026-03-05T10:00:00Z"}
-    row = {"status": "annotated", "ruleset_sha256": old.sha256, "settled_modified": item["last_modified"]}
+    from eln_msc_plugin.eln.base import RecordRef
+
+    item = RecordRef("7", modified_at="2026-03-05T10:00:00Z")
+    row = {"status": "annotated", "ruleset_sha256": old.sha256, "settled_modified": item.modified_at}
     assert not settled(row, item, RULESET.sha256)
     assert settled(row, item, old.sha256)  # the same state under the same rules is settled: the check can pass

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eln_msc_plugin.eln.base import Annotation, Content, ElnAdapter, RecordRef
-from eln_msc_plugin.eln.verdict import build_annotation, evaluate
+from eln_msc_plugin.eln.verdict import build_annotation, engine_name, evaluate
 from eln_msc_plugin.model import Report
 from eln_msc_plugin.pipeline import Engine
 
@@ -35,8 +35,6 @@ class Outcome:
 
 def candidate_key(content: Content, engine: Engine) -> tuple[str, str, str]:
     """What a new judgement of this content would be keyed by: content hash, thresholds, engine."""
-    from eln_msc_plugin.eln.verdict import engine_name
-
     return content.content_hash, engine.ruleset.sha256, engine_name()
 
 
