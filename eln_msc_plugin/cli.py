@@ -106,7 +106,8 @@ def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 # Subcommands that talk to an ELN live in their own modules, each with `add_parser(subparsers, specs)`
 # (`specs`: the installed ELN adapters by name, empty unless that subcommand was asked for).
-SUBCOMMAND_MODULES: tuple[str, ...] = ("eln_msc_plugin.doctor", "eln_msc_plugin.backfill.command")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("eln_msc_plugin.doctor", "eln_msc_plugin.backfill.command",
+                                        "eln_msc_plugin.watch.command")
 ELN_COMMANDS = frozenset({"doctor", "backfill", "watch", "serve"})
 
 

@@ -39,20 +39,26 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def open_state_file(path: Path, schema: str, what: str = "state file") -> sqlite3.Connection:
+    """A state file opened for several threads, autocommit, in WAL mode (survives SIGKILL), its tables made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(schema)
+    except (OSError, sqlite3.Error) as error:
+        raise ConfigError(f"cannot open the {what} {path}: {error}") from None
+    return db
+
+
 class State:
     """Thread-safe access to one state file (one connection, one lock: writes are tiny)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
-            raise ConfigError(f"cannot open the state file {path}: {error}") from None
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_state_file(path, SCHEMA)
 
     def close(self) -> None:
         with self._lock:
