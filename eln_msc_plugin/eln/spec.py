@@ -85,6 +85,9 @@ class AdapterSpec:
     secret_help: str = "the access token"
     doctor: Callable[[ElnAdapter, AdapterConfig], Iterable[Check]] | None = None
     summary: str = ""
+    # For an ELN that pushes events (webhooks): `serve(config, settings)` runs its receiver until stopped
+    # (`eln-msc serve NAME`); settings are the host's: host, port, workers, policy, queue. Returns an exit code.
+    serve: Callable[[AdapterConfig, Mapping[str, Any]], int] | None = None
 
     def filters(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The record-selecting option values that were given, by option name."""
