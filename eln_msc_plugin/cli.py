@@ -107,7 +107,7 @@ def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 # Subcommands that talk to an ELN live in their own modules, each with `add_parser(subparsers, specs)`
 # (`specs`: the installed ELN adapters by name, empty unless that subcommand was asked for).
 SUBCOMMAND_MODULES: tuple[str, ...] = ("eln_msc_plugin.doctor", "eln_msc_plugin.backfill.command",
-                                        "eln_msc_plugin.watch.command")
+                                       "eln_msc_plugin.watch.command", "eln_msc_plugin.serve")
 ELN_COMMANDS = frozenset({"doctor", "backfill", "watch", "serve"})
 
 

@@ -110,11 +110,24 @@ class BenchlingClient:
             for page in listing:
                 yield [item.to_dict() for item in page]
 
+    def linked_entities(self, schema_id: str, link_field: str, target_id: str) -> list[dict[str, Any]]:
+        """Entities of `schema_id` whose field `link_field` names `target_id` (e.g. the batch of an entry)."""
+        with self.errors(f"find batches of schema {schema_id} linked to {target_id}"):
+            pages = self.sdk.custom_entities.list(schema_id=schema_id, schema_fields={link_field: target_id},
+                                                  page_size=PAGE)
+            return [item.to_dict() for page in pages for item in page]
+
     def results(self, schema_id: str, entity_id: str) -> list[dict[str, Any]]:
         """Every result row of `schema_id` linked to `entity_id`, oldest first."""
         with self.errors(f"list results of schema {schema_id} for {entity_id}"):
             pages = self.sdk.assay_results.list(schema_id=schema_id, entity_ids=[entity_id], page_size=PAGE)
             return [row.to_dict() for page in pages for row in page]
+
+    def results_in_entry(self, schema_id: str, entry_id: str, since: str) -> list[dict[str, Any]]:
+        """Every result row of `schema_id` in the entry `entry_id` (rows created since the entry was)."""
+        with self.errors(f"list results of schema {schema_id} in {entry_id}"):
+            pages = self.sdk.assay_results.list(schema_id=schema_id, created_atgte=since or None, page_size=PAGE)
+            return [row.to_dict() for page in pages for row in page if row.entry_id == entry_id]
 
     def external_file(self, entry_id: str, file_id: str, limit: int) -> bytes:
         with self.errors(f"GET external file {file_id} of {entry_id}"):

@@ -53,6 +53,7 @@ class Mapping:
     read_files: bool = True
     max_bytes: int = DEFAULT_MAX_BYTES
     session_timeout: int = 3600
+    tenant_url: str = ""
     receiver: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -112,6 +113,7 @@ def mapping_from_dict(raw: dict[str, Any], path: Path | None = None) -> Mapping:
     return Mapping(
         app_id=app["app_id"], app_definition_id=app["app_definition_id"],
         canvas_feature_id=app["canvas_feature_id"], session_timeout=app.get("session_timeout_seconds", 3600),
+        tenant_url=app.get("tenant_url", ""),
         kind=batch["kind"], schema_id=batch["schema_id"], fields=dict(batch["fields"]),
         entry_link_field=batch.get("entry_link_field", ""),
         verdict_field=annotation["verdict_field"], findings_field=annotation["findings_field"],

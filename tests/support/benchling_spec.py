@@ -28,22 +28,33 @@ def load_document(name: str) -> dict[str, Any]:
 
 
 def close_all_of(document: dict[str, Any]) -> int:
-    """Let `additionalProperties: false` see the properties its `allOf` members declare.
+    """Let `additionalProperties: false` see the properties the other `allOf` members declare.
 
     The description writes e.g. `CustomEntityUpdate` as `allOf` of two request shapes with
-    `additionalProperties: false` beside it; read literally by JSON Schema, that refuses every property
-    (the keyword sees only sibling `properties`). Benchling's own generated client merges the members,
-    so the fake does the same: the merged names become sibling properties and unknown ones still fail.
-    Returns how many schemas were closed this way.
+    `additionalProperties: false` beside it, and `BenchlingApp` as `allOf` of `BenchlingAppUpdate`
+    (closed) and a closed member of its own; read literally by JSON Schema, each closed part refuses
+    the members the others declare (the keyword sees only sibling `properties`). Benchling's own
+    generated client merges the parts, so the fake does the same: every closed part of an `allOf`
+    (a referenced one as a copy, so it stays as it is where it is used alone) gets the names the whole
+    declares, and unknown names still fail. Returns how many schemas were closed this way.
     """
     schemas = document["components"]["schemas"]
     closed = 0
-    for schema in schemas.values():
-        if schema.get("additionalProperties") is False and "allOf" in schema:
-            names = _property_names(schema, schemas, set())
-            schema.setdefault("properties", {})
+    for schema in list(_walk(schemas)):
+        if not isinstance(schema.get("allOf"), list):
+            continue
+        names = _property_names(schema, schemas, set())
+        parts = [schema] + schema["allOf"]
+        for i, part in enumerate(parts):
+            target = schemas[part["$ref"].rpartition("/")[2]] if "$ref" in part else part
+            if target.get("additionalProperties") is not False:
+                continue
+            if "$ref" in part:
+                target = copy.deepcopy(target)
+                schema["allOf"][i - 1] = target
+            target.setdefault("properties", {})
             for name in names:
-                schema["properties"].setdefault(name, {})
+                target["properties"].setdefault(name, {})
             closed += 1
     return closed
 

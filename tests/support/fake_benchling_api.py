@@ -198,8 +198,10 @@ class Tenant(AppWrites):
             self.emit_entry(resource_id, "v2.entry.updated.fields", updates)
 
     def list_entities(self, request: Request) -> Response:
+        wanted = {k.removeprefix("schemaField."): v for k, v in request.args.items() if k.startswith("schemaField.")}
         items = [e for e in self.entities.values()
-                 if request.args.get("schemaId") in (None, e["schema"]["id"])]
+                 if request.args.get("schemaId") in (None, e["schema"]["id"])
+                 and all(str((e["fields"].get(k) or {}).get("value")) == v for k, v in wanted.items())]
         return self._page(request, sorted(items, key=lambda e: e["modifiedAt"], reverse=True), "customEntities")
 
     def list_entries(self, request: Request) -> Response:
