@@ -93,7 +93,8 @@ def test_entry_update_to_verdict_and_canvas_without_a_loop(fake: FakeBenchling, 
         rounds += 1
         assert rounds < 5, "the receiver keeps causing events: a loop"
         assert set(fake.deliver_pending(f"{served.url}/webhooks")) == {202}
-        wait_for(lambda: _settled(served, rounds + 1), "the queue to settle")
+        settled = rounds + 1
+        wait_for(lambda: _settled(served, settled), "the queue to settle")  # noqa: B023 - read at once
     assert rounds == 1
     assert len(fake.api_requests("PATCH")) == 1  # the fields written once; the own-write event wrote nothing
     outcomes = [o for _, _, _, o in sqlite3.connect(served_queue(served)).execute(
