@@ -47,6 +47,7 @@ class FakeBenchling:
         self.validate = validate
         self.violations: list[str] = []
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) in order of arrival
+        self.arrivals: list[float] = []  # monotonic times of the authenticated API requests (limited or not)
         self.rate_limited = 0
         self.clients: dict[str, str] = {}  # client id -> secret
         self.tokens: dict[str, str] = {}   # bearer token -> client id
@@ -192,6 +193,7 @@ class FakeBenchling:
             stamps = self._windows.setdefault(client, deque())
             while stamps and now - stamps[0] >= window:
                 stamps.popleft()
+            self.arrivals.append(now)
             if len(stamps) >= limit:
                 return False
             stamps.append(now)
