@@ -189,3 +189,27 @@ def test_credentials_without_an_id_are_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("BENCHLING_CLIENT_ID", raising=False)
     with pytest.raises(ConfigError, match="BENCHLING_CLIENT_ID"):
         credentials(Token("sec"))
+
+
+def test_a_batch_kept_as_a_notebook_entry(fake: FakeBenchling, engine: Engine, tmp_path: Path) -> None:
+    from tests.support.benchling_world import add_entry_batch, example_mapping
+
+    raw = example_mapping()
+    notes = raw["annotation"]
+    fields = {name: "text" for name in raw["batch"]["fields"].values()}
+    fields |= {notes["verdict_field"]: "text", notes["findings_field"]: "long_text",
+               notes["record_field"]: "long_text", notes["report_field"]: "blob_link"}
+    fake.tenant.add_schema("entry", "MSC batch entry", fields, "ps_MscBatch01")
+    mapping = write_mapping(tmp_path, fake, batch={"kind": "entry", "schema_id": "ps_MscBatch01",
+                                                   "entry_link_field": None})
+    client_id, secret = fake.add_client()
+    adapter = BenchlingAdapter(fake.url, load_mapping(mapping), client_id, Token(secret))
+    entry_id = add_entry_batch(fake, dict(copy.deepcopy(BASE), senescence={}), "ps_MscBatch01")
+    outcome = judge_and_annotate(adapter, engine, adapter.ref(entry_id))
+    assert outcome.status == "annotated"
+    entry = fake.tenant.entries[entry_id]
+    assert entry["fields"]["QC verdict"]["value"] == outcome.verdict
+    assert outcome.report is not None and outcome.report.metrics["passages"]  # its results table was read
+    assert outcome.report.metrics["cumulative_pdl"] > 0
+    (canvas,) = fake.tenant.canvases.values()
+    assert canvas["resourceId"] == entry_id

@@ -37,6 +37,7 @@ def write_mapping(directory: Path, fake: FakeBenchling, **changes: Any) -> Path:
     raw["receiver"].pop("public_url")  # the example's is not reachable from a test; tests give their own
     for section, values in changes.items():
         raw[section].update(values)
+        raw[section] = {k: v for k, v in raw[section].items() if v is not None}  # None removes a key
     path = directory / "mapping.toml"
     path.write_text(_toml(raw), encoding="utf-8")
     return path
@@ -90,6 +91,20 @@ def add_batch(fake: FakeBenchling, record: dict[str, Any], mapping: dict[str, An
         tenant.add_result(assays["schema_id"], values | {assays["batch_field"]: entity_id,
                                                          assays["assay_field"]: assay})
     return entity_id, entry_id
+
+
+def add_entry_batch(fake: FakeBenchling, record: dict[str, Any], schema_id: str,
+                    mapping: dict[str, Any] | None = None) -> str:
+    """A batch kept as a notebook entry of `schema_id` with results tables in it; returns the entry id."""
+    raw = mapping or example_mapping()
+    tenant = fake.tenant
+    values = {name: _get(record, member) for member, name in raw["batch"]["fields"].items()}
+    entry_id = tenant.create_entry(schema_id, f"Batch record {record.get('lot_id')}", values)
+    rows = raw["passages"]
+    for passage in record.get("passages", []):
+        values = {name: passage.get(member) for member, name in rows["fields"].items()}
+        tenant.add_result(rows["schema_id"], values, entry_id=entry_id)
+    return entry_id
 
 
 def _get(record: dict[str, Any], member: str) -> Any:

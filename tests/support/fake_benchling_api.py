@@ -130,13 +130,13 @@ class Tenant(AppWrites):
             self.emit_entry(entry_id, "v2.entry.created", None)
             return entry_id
 
-    def add_result(self, schema_id: str, values: dict[str, Any]) -> str:
+    def add_result(self, schema_id: str, values: dict[str, Any], entry_id: str | None = None) -> str:
         with self.lock:
             result_id = str(uuid.uuid4())
             self.results.append({
                 "id": result_id, "schema": {"id": schema_id, "name": self.schemas[schema_id]["name"]},
                 "fields": self._fields(schema_id, values), "createdAt": self._stamp(), "creator": USER,
-                "entryId": None, "isReviewed": False, "projectId": None, "archiveRecord": None,
+                "entryId": entry_id, "isReviewed": False, "projectId": None, "archiveRecord": None,
                 "fieldValidation": {}, "validationStatus": "VALID", "validationComment": ""})
             return result_id
 
