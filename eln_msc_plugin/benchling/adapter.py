@@ -143,7 +143,8 @@ class BenchlingAdapter:
         if self.mapping.kind == "custom_entity" and resource.startswith("etr_"):
             linked = self.client.linked_entities(self.mapping.schema_id, self.mapping.entry_link_field, resource)
             return [self.ref_of(item, message) for item in linked]
-        return [self.event_ref(message)] if resource else []
+        batch_prefix = "bfi_" if self.mapping.kind == "custom_entity" else "etr_"
+        return [self.event_ref(message)] if resource.startswith(batch_prefix) else []  # runs, other items: none
 
     def own_write_intact(self, ref: RecordRef) -> tuple[bool, RecordRef]:
         """For an event naming only the app's fields: (whether those fields still say what the app wrote,

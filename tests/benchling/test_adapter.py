@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from eln_msc_plugin.eln.judge import judge_and_annotate
 from eln_msc_plugin.errors import ConfigError, ElnError
 from eln_msc_plugin.pipeline import Engine
 from tests.benchling.conftest import QUIET
-from tests.support.benchling_world import add_batch, write_mapping
+from tests.support.benchling_world import add_batch, seed_schemas, write_mapping
 from tests.support.fake_benchling import FakeBenchling
 from tests.support.records import BASE
 
@@ -131,38 +132,36 @@ def test_dry_run_writes_nothing(fake: FakeBenchling, adapter: BenchlingAdapter, 
     assert not fake.api_requests("PATCH") and not fake.tenant.canvases
 
 
-def test_a_429_burst_is_waited_out(engine: Engine, tmp_path: Path) -> None:
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[FakeBenchling]:
+    """A fake tenant that allows 12 requests per 2 s (Benchling's 300 per 30 s, scaled down)."""
     server = FakeBenchling(rate_limit=(12, 2.0)).start()
+    seed_schemas(server)
     try:
-        from tests.support.benchling_world import seed_schemas
-
-        seed_schemas(server)
-        client_id, secret = server.add_client()
-        adapter = BenchlingAdapter(server.url, load_mapping(write_mapping(tmp_path, server)), client_id,
-                                   Token(secret), limiter=RateLimiter(1000, 2.0))  # no client-side limit to speak of
-        ids = [add_batch(server, BASE)[0] for _ in range(4)]
-        outcomes = [judge_and_annotate(adapter, engine, adapter.ref(i)) for i in ids]
-        assert [o.status for o in outcomes] == ["annotated"] * 4
-        assert server.rate_limited > 0 and adapter.client.transport.retried >= server.rate_limited
-        assert server.violations == []
+        yield server
     finally:
         server.stop()
+    assert server.violations == []
 
 
-def test_the_client_side_limit_keeps_under_the_server_limit(engine: Engine, tmp_path: Path) -> None:
-    server = FakeBenchling(rate_limit=(12, 2.0)).start()
-    try:
-        from tests.support.benchling_world import seed_schemas
+def _judge_four(server: FakeBenchling, engine: Engine, tmp_path: Path, limiter: RateLimiter) -> BenchlingAdapter:
+    client_id, secret = server.add_client()
+    adapter = BenchlingAdapter(server.url, load_mapping(write_mapping(tmp_path, server)), client_id, Token(secret),
+                               limiter=limiter)
+    ids = [add_batch(server, BASE)[0] for _ in range(4)]
+    assert [judge_and_annotate(adapter, engine, adapter.ref(i)).status for i in ids] == ["annotated"] * 4
+    return adapter
 
-        seed_schemas(server)
-        client_id, secret = server.add_client()
-        adapter = BenchlingAdapter(server.url, load_mapping(write_mapping(tmp_path, server)), client_id,
-                                   Token(secret), limiter=RateLimiter(10, 2.0))
-        ids = [add_batch(server, BASE)[0] for _ in range(4)]
-        assert [judge_and_annotate(adapter, engine, adapter.ref(i)).status for i in ids] == ["annotated"] * 4
-        assert server.rate_limited == 0 and adapter.client.limiter.waited > 0
-    finally:
-        server.stop()
+
+def test_a_429_burst_is_waited_out(limited: FakeBenchling, engine: Engine, tmp_path: Path) -> None:
+    adapter = _judge_four(limited, engine, tmp_path, RateLimiter(1000, 2.0))  # no client-side limit to speak of
+    assert limited.rate_limited > 0 and adapter.client.transport.retried >= limited.rate_limited
+
+
+def test_the_client_side_limit_keeps_under_the_server_limit(limited: FakeBenchling, engine: Engine,
+                                                            tmp_path: Path) -> None:
+    adapter = _judge_four(limited, engine, tmp_path, RateLimiter(10, 2.0))
+    assert limited.rate_limited == 0 and adapter.client.limiter.waited > 0
 
 
 def test_refused_credentials_say_so_without_the_secret(fake: FakeBenchling, mapping_file: Path) -> None:
