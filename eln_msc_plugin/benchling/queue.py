@@ -105,6 +105,14 @@ class EventQueue:
         self._db().execute("UPDATE events SET status = 'queued', not_before = ?, outcome = ? WHERE seq = ?",
                            (time.time() + delay, outcome[:500], seq))
 
+    def prune(self, older_than: float) -> int:
+        """Forget finished events older than `older_than` seconds; how many. (A replayed `webhook-id` needs
+        remembering only while its timestamp is accepted, ±5 minutes; finished events are kept longer as
+        a log of what was judged.)"""
+        cutoff = time.time() - older_than
+        return self._db().execute("DELETE FROM events WHERE status IN ('done', 'coalesced', 'failed') "
+                                  "AND finished_at < ?", (cutoff,)).rowcount
+
     def recover(self) -> int:
         """Events a dead process held go back to the queue; how many."""
         return self._db().execute("UPDATE events SET status = 'queued' WHERE status = 'working'").rowcount

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from eln_msc_plugin.benchling.queue import Event, EventQueue
@@ -17,13 +18,15 @@ from eln_msc_plugin.errors import ElnError, ElnMscError
 
 log = logging.getLogger("eln_msc_plugin.benchling.workers")
 Handler = Callable[[Event], str]  # returns a one-line outcome ("annotated: fail", "own write", ...)
+KEEP = 7 * 86400.0  # finished events are kept a week, as a log of what was judged
 
 
 class WorkerPool:
     def __init__(self, queue: EventQueue, handler: Handler, *, workers: int = 2, attempts: int = 5,
-                 idle: float = 0.2, backoff: float = 5.0) -> None:
+                 idle: float = 0.2, backoff: float = 5.0, keep: float = KEEP) -> None:
         self.queue, self.handler = queue, handler
-        self.size, self.attempts, self.idle, self.backoff = workers, attempts, idle, backoff
+        self.size, self.attempts, self.idle, self.backoff, self.keep = workers, attempts, idle, backoff, keep
+        self._pruned = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -59,10 +62,25 @@ class WorkerPool:
                 log.exception("cannot read the event queue")
                 event = None
             if event is None:
+                self._tidy()
                 self._wake.wait(self.idle)
                 self._wake.clear()
                 continue
             self._work(event)
+
+    def _tidy(self) -> None:
+        """Once an hour, when idle, forget events finished longer ago than `keep`."""
+        now = time.monotonic()
+        if now - self._pruned < 3600:
+            return
+        self._pruned = now
+        try:
+            removed = self.queue.prune(self.keep)
+        except Exception:
+            log.exception("cannot prune the event queue")
+            return
+        if removed:
+            log.info("forgot %d event(s) finished more than %.0f days ago", removed, self.keep / 86400)
 
     def _work(self, event: Event) -> None:
         try:

@@ -87,3 +87,15 @@ def test_the_pool_retries_what_may_pass_and_records_what_failed(tmp_path: Path) 
     assert outcomes["broken"] == ("failed", "Benchling answered 403")
     assert outcomes["bug"][0] == "failed" and "KeyError" in str(outcomes["bug"][1])
     assert not pool.alive()
+
+
+def test_finished_events_are_forgotten_after_a_while(tmp_path: Path) -> None:
+    queue = EventQueue(tmp_path / "q")
+    for i in range(3):
+        queue.offer(f"msg_{i}", "t", f"etr_{i}", "{}")
+    done = queue.claim()
+    assert done is not None
+    queue.finish(done.seq, "annotated")
+    assert queue.prune(3600) == 0  # finished just now: kept
+    assert queue.prune(-1) == 1   # finished "long ago" (cutoff in the future): forgotten; queued ones stay
+    assert queue.counts()["queued"] == 2
