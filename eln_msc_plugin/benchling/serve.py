@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
+from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from eln_msc_plugin.benchling.queue import Event, EventQueue
 from eln_msc_plugin.benchling.receiver import Receiver
 from eln_msc_plugin.benchling.webhooks import JWKS_URL, JwksCache, WebhookVerifier
 from eln_msc_plugin.benchling.workers import WorkerPool
+from eln_msc_plugin.eln.base import RecordRef
 from eln_msc_plugin.eln.judge import judge_and_annotate
 from eln_msc_plugin.eln.spec import AdapterConfig
 from eln_msc_plugin.pipeline import Engine, build_engine
@@ -33,19 +36,26 @@ log = logging.getLogger("eln_msc_plugin.benchling.serve")
 def handler(adapter: BenchlingAdapter, engine: Engine) -> Any:
     """The worker's job for one event: the outcome in one line."""
 
+    # The queue keeps one worker per event resource; an entry's event and its batch's event name different
+    # resources, so the batch itself is also held by one worker at a time.
+    held: dict[str, threading.Lock] = defaultdict(threading.Lock)
+
     def handle(event: Event) -> str:
         message = json.loads(event.body).get("message") or {}
         outcomes = []
         for ref in adapter.event_refs(message):
-            if adapter.is_own_write(ref):
-                intact, ref = adapter.own_write_intact(ref)
-                if intact:
-                    outcomes.append(f"{ref.id}: own write")
-                    continue
-            outcome = judge_and_annotate(adapter, engine, ref)
-            outcomes.append(f"{ref.id}: {outcome.status}" + (f" {outcome.verdict}" if outcome.verdict else "")
-                            + (f" ({outcome.detail})" if outcome.detail else ""))
+            with held[ref.id]:
+                outcomes.append(f"{ref.id}: {judge_one(ref)}")
         return "; ".join(outcomes) or "no batch concerned"
+
+    def judge_one(ref: RecordRef) -> str:
+        if adapter.is_own_write(ref):
+            intact, ref = adapter.own_write_intact(ref)
+            if intact:
+                return "own write"
+        outcome = judge_and_annotate(adapter, engine, ref)
+        return (outcome.status + (f" {outcome.verdict}" if outcome.verdict else "")
+                + (f" ({outcome.detail})" if outcome.detail else ""))
 
     return handle
 
