@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from eln_msc_plugin.benchling.client import BenchlingClient
+from eln_msc_plugin.benchling.client import PAGE, BenchlingClient
 from eln_msc_plugin.benchling.content import (
     BatchState,
     annotation_in_place,
@@ -25,7 +25,7 @@ from eln_msc_plugin.benchling.content import (
 from eln_msc_plugin.benchling.mapping import Mapping, load_mapping
 from eln_msc_plugin.benchling.native import BenchlingBatch
 from eln_msc_plugin.benchling.transport import DEFAULT_PER_WINDOW, RateLimiter
-from eln_msc_plugin.benchling.writes import write_annotation
+from eln_msc_plugin.benchling.writes import fields_digest, write_annotation
 from eln_msc_plugin.eln.base import (
     Account,
     AdapterConfig,
@@ -71,7 +71,8 @@ class SchemaChanges:
     def __iter__(self) -> Iterator[RecordRef]:
         since = self.query.since.astimezone(dt.UTC).isoformat() if self.query.since else None
         mapping = self.adapter.mapping
-        for number, page in enumerate(self.adapter.client.pages(mapping.kind, mapping.schema_id, since)):
+        pages = self.adapter.client.pages(mapping.kind, mapping.schema_id, since, min(self.query.page_size, PAGE))
+        for number, page in enumerate(pages):
             if self.query.max_pages is not None and number >= self.query.max_pages:
                 return
             for item in page:
@@ -85,7 +86,7 @@ class BenchlingAdapter:
     name = "benchling"
 
     def __init__(self, url: str, mapping: Mapping, client_id: str, secret: Token, *,
-                 meter: Any = None, limiter: RateLimiter | None = None) -> None:
+                 meter: Any = None, limiter: RateLimiter | None = None, backoff: float = 0.5) -> None:
         self.base_url = url.rstrip("/")
         self.mapping = mapping
         self.tally = Tally()
@@ -96,7 +97,8 @@ class BenchlingAdapter:
             if meter is not None:
                 meter(method)
 
-        self.client = BenchlingClient(url, client_id, secret, limiter=limiter or RateLimiter(limit), meter=counted)
+        self.client = BenchlingClient(url, client_id, secret, limiter=limiter or RateLimiter(limit), meter=counted,
+                                      backoff=backoff)
 
     @classmethod
     def open(cls, config: AdapterConfig) -> BenchlingAdapter:
@@ -130,8 +132,14 @@ class BenchlingAdapter:
         return RecordRef(str(message["resourceId"]), url=f"{self.base_url}/{message['resourceId']}", listing=message)
 
     def is_own_write(self, ref: RecordRef) -> bool:
-        """True when the change names only fields the app writes (an event's `updates` or `properties`)."""
+        """True when the change `ref` reports is the app's own write: an event whose `updates` (or
+        `properties`) name only the app's fields, or a listed batch whose fields are as the app left them
+        (its QC fields intact, every other field as it was when judged)."""
         listing = ref.listing
+        if "fields" in listing:
+            current, record, whole = annotation_in_place(dict(listing), self.mapping)
+            return (current is not None and whole
+                    and record.get("fields_digest") == fields_digest(dict(listing), self.mapping.own_fields))
         changed = listing.get("updates") or listing.get("properties") or []
         names = {str(c).removeprefix("fields.") for c in changed if str(c).startswith("fields.")}
         return bool(changed) and len(names) == len(changed) and names <= self.mapping.own_fields

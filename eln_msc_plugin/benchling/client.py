@@ -48,13 +48,15 @@ class BenchlingClient:
     """One app's authenticated connection to one tenant."""
 
     def __init__(self, url: str, client_id: str, secret: Token, *, limiter: RateLimiter | None = None,
-                 meter: Callable[[str], None] | None = None, timeout: float = 30.0) -> None:
+                 meter: Callable[[str], None] | None = None, timeout: float = 30.0, backoff: float = 0.5) -> None:
         self.url = url.rstrip("/")
         self.limiter = limiter or RateLimiter()
-        self.transport = PoliteTransport(self.limiter, meter)
+        self.transport = PoliteTransport(self.limiter, meter, backoff=backoff)
         self._http = httpx.Client(transport=self.transport, timeout=timeout)
         self._auth = ClientCredentialsOAuth2(client_id, secret.reveal(), httpx_client=self._http)
         self._secret = secret
+        # what a server might repeat back: the secret, and the Basic credential the token request carries
+        self._basic = base64.b64encode(f"{client_id}:{secret.reveal()}".encode()).decode()
         self.sdk = Benchling(self.url, self._auth, retry_strategy=RetryStrategy.no_retries(), httpx_client=self._http)
 
     def __repr__(self) -> str:
@@ -85,7 +87,7 @@ class BenchlingClient:
 
     def _scrub(self, text: str) -> str:
         token = getattr(getattr(self._auth, "_token", None), "access_token", None)
-        for secret in (self._secret.reveal(), token):
+        for secret in (self._basic, self._secret.reveal(), token):
             if secret:
                 text = text.replace(secret, "***")
         return text
@@ -99,9 +101,10 @@ class BenchlingClient:
         with self.errors(f"GET entry {entry_id}"):
             return self.sdk.entries.get_entry_by_id(entry_id).to_dict()
 
-    def pages(self, kind: str, schema_id: str, modified_after: str | None = None) -> Iterator[list[dict[str, Any]]]:
+    def pages(self, kind: str, schema_id: str, modified_after: str | None = None,
+              size: int = PAGE) -> Iterator[list[dict[str, Any]]]:
         """Pages of the schema's entities or entries, newest modification first."""
-        query: dict[str, Any] = {"schema_id": schema_id, "sort": "modifiedAt:desc", "page_size": PAGE}
+        query: dict[str, Any] = {"schema_id": schema_id, "sort": "modifiedAt:desc", "page_size": size}
         if modified_after:
             query["modified_at"] = f"> {modified_after}"
         with self.errors(f"list {kind} of schema {schema_id}"):

@@ -74,8 +74,9 @@ def _write(adapter: BenchlingAdapter, content: Content, annotation: Annotation, 
     if state.entry_id:
         markdown = shape.canvas_markdown(annotation, label)
         links["canvas_id"] = _canvas(adapter, state, markdown, links["session_id"])
+    judged = {"fields_digest": fields_digest(state.resource, mapping.own_fields)}  # what a listing compares
     values = {mapping.verdict_field: annotation.verdict, mapping.findings_field: shape.findings_text(annotation),
-              mapping.record_field: shape.record_text(annotation, links)}
+              mapping.record_field: shape.record_text(annotation, links | judged)}
     if "report_blob" in links:
         values[mapping.report_field] = links["report_blob"]
     return client.set_fields(mapping.kind, resource_id, values)

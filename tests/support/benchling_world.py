@@ -81,16 +81,30 @@ def add_batch(fake: FakeBenchling, record: dict[str, Any], mapping: dict[str, An
     values = {name: _get(record, member) for member, name in batch["fields"].items()}
     values[batch["entry_link_field"]] = entry_id
     entity_id = tenant.create_entity(batch["schema_id"], str(record.get("lot_id")), values)
-    rows = raw["passages"]
+    _add_rows(fake, entity_id, record, raw)
+    return entity_id, entry_id
+
+
+def _add_rows(fake: FakeBenchling, entity_id: str, record: dict[str, Any], raw: dict[str, Any]) -> None:
+    rows, assays = raw["passages"], raw["senescence"]
     for passage in record.get("passages", []):
         values = {name: passage.get(member) for member, name in rows["fields"].items()}
-        tenant.add_result(rows["schema_id"], values | {rows["batch_field"]: entity_id})
-    assays = raw["senescence"]
+        fake.tenant.add_result(rows["schema_id"], values | {rows["batch_field"]: entity_id})
     for assay, result in (record.get("senescence") or {}).items():
         values = {name: result.get(member) for member, name in assays["fields"].items()}
-        tenant.add_result(assays["schema_id"], values | {assays["batch_field"]: entity_id,
-                                                         assays["assay_field"]: assay})
-    return entity_id, entry_id
+        fake.tenant.add_result(assays["schema_id"], values | {assays["batch_field"]: entity_id,
+                                                              assays["assay_field"]: assay})
+
+
+def edit_batch(fake: FakeBenchling, entity_id: str, record: dict[str, Any],
+               mapping: dict[str, Any] | None = None) -> None:
+    """A scientist saves new batch data: the batch's fields, and its result rows replaced."""
+    raw = mapping or example_mapping()
+    tenant = fake.tenant
+    with tenant.lock:
+        tenant.user_update(entity_id, {name: _get(record, member) for member, name in raw["batch"]["fields"].items()})
+        tenant.results[:] = [r for r in tenant.results if r["fields"].get("batch", {}).get("value") != entity_id]
+        _add_rows(fake, entity_id, record, raw)
 
 
 def add_entry_batch(fake: FakeBenchling, record: dict[str, Any], schema_id: str,
