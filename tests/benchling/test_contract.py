@@ -17,7 +17,7 @@ from tests.benchling.conftest import QUIET
 from tests.support.benchling_world import add_batch, edit_batch
 from tests.support.fake_benchling import FakeBenchling
 
-pytestmark = QUIET
+pytestmark = [*QUIET, pytest.mark.slow]  # 40 cases, each with a tenant of its own
 
 
 class TestBenchlingContract(AdapterContract):
