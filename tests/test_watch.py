@@ -237,3 +237,29 @@ def test_a_poll_that_breaks_is_logged_and_the_next_one_goes_on(lab: Lab, watch: 
     watcher.stop.clear()
     settle(watcher, clock, lab)
     assert lab.annotation(ref) is not None
+
+
+def test_the_watch_knows_only_the_protocol(tmp_path: Path, clock: Clock) -> None:
+    """Any adapter that lists its changes can be watched: here the toy ELN of the contract tests."""
+    from eln_msc_plugin.pipeline import build_engine
+    from tests.support.toy_eln import Notebook, ToyAdapter, ToyPerson, serve
+
+    server = serve(Notebook())
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    adapter = ToyAdapter(url)
+    state = WatchState(tmp_path / "toy.sqlite")
+    try:
+        watcher = Watcher(adapter, build_engine(), state, WatchOptions(quiet=5.0, filters={"tag": "msc"}),
+                          clock=clock)
+        record_id = str(ToyPerson(url).create("msc", FAILING))
+        statuses = []
+        for _ in range(4):
+            statuses.append(dict(watcher.poll().statuses))
+            clock.now += 6
+        assert statuses == [{"waiting": 1}, {"annotated": 1}, {"waiting": 1}, {"own-write": 1}]
+        assert adapter.read(adapter.ref(record_id)).current.verdict == "fail"
+    finally:
+        adapter.close()
+        state.close()
+        server.shutdown()
+        server.server_close()
