@@ -189,9 +189,11 @@ class _Run:
             if not self.queue:
                 return
             head = self.queue[0]
-            if head.unit.remote and head.answer is None:
-                for key, answer in self.pool.wait():
-                    self._answer(key, answer)
+            waiting = head.unit.remote and head.answer is None
+            # take every answer that is ready, so no worker waits on its pipe while this process writes
+            for key, answer in self.pool.wait(None if waiting else 0):
+                self._answer(key, answer)
+            if waiting:
                 continue
             self.queue.popleft()
             self.out.pop(head.key, None)
@@ -232,9 +234,11 @@ class _Run:
         """A chunk that did not fit: its file from the start, here, past the reports already written."""
         path = task.path or ""
         self.abandoned.add(path)
-        for entry in [e for e in self.queue if e.unit.file == path]:
+        dropped = [e for e in self.queue if e.unit.file == path]
+        for entry in dropped:
             self.queue.remove(entry)
             self.out.pop(entry.key, None)
+        self.pool.cancel({e.key for e in dropped})
         self.here(Task(task.source, path, task.media_type, skip=self.written[path]))
 
     def _lost(self, unit: Unit, died: Died) -> None:

@@ -87,8 +87,7 @@ class _Worker:
                  inherited: list[Connection]) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(child, setup, args, inherited), daemon=True)
-        self.key: int | None = None
-        self.unit: Any = None
+        self.held: deque[tuple[int, Any]] = deque()  # units sent and not answered, the first in progress
         # SIGINT stays blocked from the fork until the worker has set it aside (then it never sees it)
         blocked = hasattr(signal, "pthread_sigmask")
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocked else None
@@ -101,7 +100,13 @@ class _Worker:
 
 
 class Pool:
-    """Up to `size` workers, started as needed; each unit goes to an idle worker, in the order submitted."""
+    """Up to `size` workers, started as needed; units go out in the order submitted.
+
+    Each worker holds up to DEPTH units: the next one waits in its pipe, so a worker never idles while the
+    parent is busy writing. Workers judge their units in order, so a worker that dies was judging the
+    first unit it held; the others go out again as they were."""
+
+    DEPTH = 2
 
     def __init__(self, size: int, setup: Callable[..., Handler], args: tuple[Any, ...]) -> None:
         self.ctx = context()
@@ -114,34 +119,46 @@ class Pool:
         self.backlog.append((key, unit))
         self._dispatch()
 
+    def cancel(self, keys: set[int]) -> None:
+        """Units no longer wanted: not sent if they have not been (answers to the others are still given)."""
+        self.backlog = deque(item for item in self.backlog if item[0] not in keys)
+
     def busy(self) -> bool:
-        return bool(self.backlog) or any(w.key is not None for w in self.workers)
+        return bool(self.backlog) or any(w.held for w in self.workers)
+
+    def _next_worker(self) -> _Worker | None:
+        """An idle worker, else a new one, else one with room for another unit."""
+        idle = next((w for w in self.workers if not w.held), None)
+        if idle is None and len(self.workers) < self.size:
+            inherited = [w.conn for w in self.workers] if self.ctx.get_start_method() == "fork" else []
+            idle = _Worker(self.ctx, self.setup, self.args, inherited)
+            self.workers.append(idle)
+        return idle or min((w for w in self.workers if len(w.held) < self.DEPTH), key=lambda w: len(w.held),
+                           default=None)
 
     def _dispatch(self) -> None:
         while self.backlog:
-            worker = next((w for w in self.workers if w.key is None), None)
+            worker = self._next_worker()
             if worker is None:
-                if len(self.workers) >= self.size:
-                    return
-                inherited = [w.conn for w in self.workers] if self.ctx.get_start_method() == "fork" else []
-                worker = _Worker(self.ctx, self.setup, self.args, inherited)
-                self.workers.append(worker)
-            key, unit = self.backlog.popleft()
+                return
+            item = self.backlog.popleft()
             try:
-                worker.conn.send((key, unit))
-            except OSError:  # it died while idle: start another
+                worker.conn.send(item)
+            except OSError:  # it died: `wait` counts its death against its first unit, if it held one
+                self.backlog.appendleft(item)
+                if worker.held:
+                    return
                 self._drop(worker)
-                self.backlog.appendleft((key, unit))
                 continue
-            worker.key, worker.unit = key, unit
+            worker.held.append(item)
 
-    def wait(self) -> list[tuple[int, Any]]:
-        """Block until a busy worker answers or dies; (key, answer or `Died`) for each that did."""
-        busy = [w for w in self.workers if w.key is not None]
+    def wait(self, timeout: float | None = None) -> list[tuple[int, Any]]:
+        """Answers (key, answer or `Died`) of workers that answered or died; blocks up to `timeout` for one."""
+        busy = [w for w in self.workers if w.held]
         if not busy:
             self._dispatch()
             return []
-        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
         events = []
         for worker in busy:
             if worker.conn in ready or worker.process.sentinel in ready:
@@ -152,18 +169,19 @@ class Pool:
         return events
 
     def _collect(self, worker: _Worker) -> tuple[int, Any] | None:
-        key = worker.key
+        """One answer of `worker`; or, once no answer is left in its pipe and it has ended, its death."""
         try:
             if worker.conn.poll():
-                answer = worker.conn.recv()
-                worker.key = worker.unit = None
-                return answer
+                key, answer = worker.conn.recv()
+                worker.held = deque(item for item in worker.held if item[0] != key)
+                return key, answer
         except (EOFError, OSError):
             pass  # it died while answering
         if worker.process.is_alive():
             return None
         self._drop(worker)
-        assert key is not None
+        (key, _), *unstarted = worker.held
+        self.backlog.extendleft(reversed(unstarted))
         return key, Died(worker.process.exitcode)
 
     def _drop(self, worker: _Worker) -> None:
