@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPILED = ("rules", "model", "pipeline", "formats/common", "formats/json_format", "rulepack/numbers",
             "rulepack/dates", "rulepack/lineage", "rulepack/metrics",
             "rulepack/passage", "rulepack/pdl", "rulepack/growth", "rulepack/chronology", "rulepack/senescence",
-            "rulepack/assays", "rulepack/schema_rule", "formats/xml_format")
+            "rulepack/assays", "rulepack/schema_rule", "formats/xml_format", "formats/xml_convert",
+            "formats/json_stream")
 # a hook implementation of one parameter (every hook of the built-in plugins takes one)
 HOOK = re.compile(r"^@hookimpl(?:\((?P<opts>[^)]*)\))?\ndef (?P<name>eln_msc_\w+)\((?P<param>\w+):", re.MULTILINE)
 
@@ -56,11 +57,12 @@ def write_fast_schema(package: Path) -> None:
 
     compiler = schema._Compiler(schema.load_schema())
     entry = compiler.function(compiler.root)
-    matchers = {matches: pattern for pattern, (_, matches) in compiler.patterns.items()}
-    lines = ["import re", "from typing import Any", "", "from eln_msc_plugin.schema import _matcher", ""]
+    matchers = {matches: shape for shape, (_, matches) in compiler.patterns.items()}
+    lines = ["import re", "from typing import Any", "", "from eln_msc_plugin.schema import FORMATS, _matcher", ""]
     for name, value in compiler.consts.items():
         if name in matchers:
-            lines.append(f"{name} = _matcher(re.compile({matchers[name]!r}))")
+            pattern, form = matchers[name]
+            lines.append(f"{name} = _matcher(re.compile({pattern!r}), FORMATS.get({form or ''!r}))")
         elif isinstance(value, set) and not value:
             lines.append(f"{name}: set[str] = set()")  # a matcher's memory of matching texts
         else:

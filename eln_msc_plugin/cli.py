@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from eln_msc_plugin import __version__
+from eln_msc_plugin.display import printable
 from eln_msc_plugin.eln.registry import adapter_specs
 from eln_msc_plugin.errors import ConfigError, ElnMscError
 from eln_msc_plugin.jobs import Settings, add_jobs_option, judge_inputs, usable_cpus
@@ -111,22 +112,31 @@ SUBCOMMAND_MODULES: tuple[str, ...] = ("eln_msc_plugin.doctor", "eln_msc_plugin.
 ELN_COMMANDS = frozenset({"doctor", "backfill", "watch", "serve"})
 
 
+def _tolerant_output() -> None:
+    """A character the terminal's encoding lacks is written as an escape, never a crash mid-report."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_output()
     try:
         args = parser(argv).parse_args(argv)
     except ConfigError as error:  # an installed plugin that does not load, or a bad adapter spec
-        print(f"eln-msc: configuration error: {error}", file=sys.stderr)
+        print(f"eln-msc: configuration error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     try:
         return int(args.run(args))
     except ConfigError as error:
-        print(f"eln-msc: configuration error: {error}", file=sys.stderr)
+        print(f"eln-msc: configuration error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except MissingInput as error:
         print(f"eln-msc: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ElnMscError as error:
-        print(f"eln-msc: {error}", file=sys.stderr)
+        print(f"eln-msc: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("eln-msc: interrupted", file=sys.stderr)

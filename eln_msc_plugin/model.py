@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
+from eln_msc_plugin import limits
+
 # The one vocabulary of severities and verdicts: every host ranks, counts and shows findings with these.
 Severity = Literal["fail", "warn", "info"]
 Verdict = Literal["pass", "warn", "fail", "error"]
@@ -20,6 +22,8 @@ VERDICTS: tuple[Verdict, ...] = ("pass", "warn", "fail", "error")  # best first
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warn": 1, "fail": 2}
 VERDICT_RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
 _BY_RANK: dict[int, Severity] = {SEVERITY_RANK[s]: s for s in SEVERITIES}
+# One wording for a document with nothing in it, whatever its format or where it came from.
+EMPTY_DOCUMENT = "the document is empty: it holds no batch record"
 
 
 @dataclass(slots=True)
@@ -33,9 +37,18 @@ class Finding:
     observed: Any = None
     expected: Any = None
     line: int | None = None
+    folded: int = 0  # findings alike but for their place, left out of the report after this one
+
+    def __post_init__(self) -> None:
+        # every message and quoted value is bounded where it is made, whoever makes it
+        limit = limits.MAX_MESSAGE_CHARS
+        if len(self.message) > limit:
+            self.message = f"{self.message[:limit]}… (cut at {limit:,} characters)"
+        if type(self.observed) is str and len(self.observed) > limits.MAX_QUOTED_CHARS:
+            self.observed = f"{self.observed[:limits.MAX_QUOTED_CHARS]}… ({len(self.observed):,} characters)"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "rule": self.rule,
             "severity": self.severity,
             "path": self.path,
@@ -44,6 +57,9 @@ class Finding:
             "observed": self.observed,
             "expected": self.expected,
         }
+        if self.folded:
+            found["folded"] = self.folded
+        return found
 
 
 @dataclass(slots=True)
@@ -184,6 +200,34 @@ def shown_findings(report: Report) -> list[Finding]:
     return shown
 
 
+def fold_findings(findings: list[Finding]) -> list[Finding]:
+    """The findings a report lists (sorted, most severe first): of findings alike but for their place (same rule,
+    severity and message) the first FOLD_AFTER, the last of them counting the rest in `folded`; at most
+    MAX_FINDINGS in all, the rest summed up in a last `report` finding as severe as the worst of them."""
+    if len(findings) <= limits.FOLD_AFTER:
+        return findings
+    kept: list[Finding] = []
+    last: dict[tuple[str, str, str], Finding] = {}
+    seen: dict[tuple[str, str, str], int] = {}
+    for finding in findings:
+        key = (finding.rule, finding.severity,
+               finding.message.replace(finding.path, "\0") if finding.path else finding.message)
+        count = seen[key] = seen.get(key, 0) + 1
+        if count <= limits.FOLD_AFTER:
+            kept.append(finding)
+            last[key] = finding
+        else:
+            last[key].folded += 1
+    if len(kept) <= limits.MAX_FINDINGS:
+        return kept
+    rest = kept[limits.MAX_FINDINGS - 1:]
+    hidden = sum(1 + f.folded for f in rest)
+    worst = max(rest, key=lambda f: SEVERITY_RANK.get(f.severity, 0)).severity
+    summary = Finding("report", worst, "", f"{hidden:,} more findings are not listed (a report lists at most "
+                      f"{limits.MAX_FINDINGS:,}: MAX_FINDINGS); the verdict counts them all")
+    return kept[:limits.MAX_FINDINGS - 1] + [summary]
+
+
 HEAD_SIZE = 4096
 
 Payload = bytes | str | IO[bytes] | dict | list
@@ -205,11 +249,37 @@ class Document:
     @classmethod
     def from_payload(cls, payload: Any, media_type: str | None, source: str) -> Document:
         if isinstance(payload, str):
-            payload = payload.encode("utf-8")
+            # a lone surrogate stays in, as bytes that are not UTF-8: the parser refuses it where it is
+            payload = payload.encode("utf-8", "surrogatepass")
         if isinstance(payload, (bytes, bytearray, memoryview)):
             data = bytes(payload)
             return cls(source, media_type, stream=io.BytesIO(data), head=data[:HEAD_SIZE])
         if hasattr(payload, "read"):
+            if isinstance(payload, io.TextIOBase) or isinstance(payload.read(0), str):
+                payload = _TextAsBytes(payload)
             stream = payload if hasattr(payload, "peek") else io.BufferedReader(payload)
             return cls(source, media_type, stream=stream, head=stream.peek(HEAD_SIZE)[:HEAD_SIZE])
         return cls(source=source, media_type=media_type, payload=payload)
+
+
+class _TextAsBytes(io.RawIOBase):
+    """A text stream read as the UTF-8 bytes of its text (a lone surrogate kept, as bytes that are not UTF-8)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        super().__init__()
+        self.text = text
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = self.text.read(1 << 16)
+            if not chunk:
+                return 0
+            self.pending = chunk.encode("utf-8", "surrogatepass")
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size

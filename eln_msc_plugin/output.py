@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -13,6 +15,8 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from eln_msc_plugin import __version__
+from eln_msc_plugin.display import bounded, printable, quoted
+from eln_msc_plugin.limits import MAX_QUOTED_CHARS
 from eln_msc_plugin.model import VERDICTS, Finding, Report, shown_findings
 from eln_msc_plugin.rules import RuleSet
 
@@ -20,6 +24,40 @@ TOOL = {"name": "eln-msc-plugin", "version": __version__}
 _COLOURS = {"pass": "32", "warn": "33", "fail": "31", "error": "35"}
 MAX_FINDINGS_SHOWN = 3
 SPOOL_IN_MEMORY = 8 << 20  # JUnit cases kept in memory up to this many characters, then in a file
+
+
+# One encoder for every report (`json.dumps` with an argument builds a new one per call), strict: no NaN.
+_encode = json.JSONEncoder(default=str, check_circular=False, allow_nan=False).encode
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A lone surrogate as the encoder escapes it: a high one without a low one after it, or a low one alone.
+_LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")
+
+
+def strict_json(value: Any, **options: Any) -> str:
+    """`value` as strict JSON (RFC 8259 and I-JSON): no NaN or Infinity (a count of 5e-324 makes an infinite
+    doubling), no lone surrogate, no integer of thousands of digits; such values are written as text."""
+    try:
+        text = json.dumps(value, allow_nan=False, default=str, **options) if options else _encode(value)
+    except ValueError:
+        return json.dumps(_plain(value), allow_nan=False, default=str, **options)
+    if "\\ud" in text and _LONE_SURROGATE.search(text):
+        return json.dumps(_plain(value), allow_nan=False, default=str, **options)
+    return text
+
+
+def _plain(value: Any) -> Any:
+    """`value` with what strict JSON cannot hold written as text: `inf`, `nan`, a surrogate as `\\ud800`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 13_000:  # ~4,000 digits
+        return quoted(value)
+    if isinstance(value, str):
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, dict):
+        return {_plain(str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -76,14 +114,14 @@ class TextWriter(Writer):
         return f"\033[{_COLOURS[verdict]}m{text}\033[0m" if self.colour else text
 
     def render(self, report: Report) -> str:
+        # every text from the record or the file system goes through `printable`: no escape sequence, no forged line
         label = self.paint(report.verdict, f"{report.verdict.upper():5}")
-        name = report.record_id or "(no record id)"
-        revision = f" rev {report.revision}" if report.revision else ""
-        lines = [f"{label} {report.source}#{report.index}  {name}{revision}\n"]
+        name = _shown(report.record_id) if report.record_id else "(no record id)"
+        revision = f" rev {_shown(report.revision)}" if report.revision else ""
+        lines = [f"{label} {printable(report.source)}#{report.index}  {name}{revision}\n"]
         shown = shown_findings(report)
         for finding in shown[:MAX_FINDINGS_SHOWN]:
-            where = f" (line {finding.line})" if finding.line else ""
-            lines.append(f"      {finding.severity}: [{finding.rule}] {finding.message}{where}\n")
+            lines.append(f"      {finding_line(finding, path=False)}\n")
         if len(shown) > MAX_FINDINGS_SHOWN:
             lines.append(f"      … and {len(shown) - MAX_FINDINGS_SHOWN} more (use --format json for all)\n")
         return "".join(lines)
@@ -96,22 +134,22 @@ class TextWriter(Writer):
                        f"(rule pack {rs.name} {rs.version}, thresholds {rs.sha256[:12]})\n")
 
 
-# One encoder for every report: `json.dumps` with an argument builds a new one per call.
-_encode = json.JSONEncoder(default=str, check_circular=False).encode
+def _shown(text: str) -> str:
+    return printable(bounded(text, MAX_QUOTED_CHARS))
 
 
 class JsonWriter(Writer):
-    """Streams exactly one JSON document, so memory does not grow with the number of records."""
+    """Streams exactly one strict JSON document, so memory does not grow with the number of records."""
 
     separator = ",\n  "
 
     def open(self) -> None:
         head = {"tool": TOOL, "ruleset": self.ruleset.as_dict()}
-        self.out.write(json.dumps(head)[:-1] + ', "records": [')
+        self.out.write(strict_json(head)[:-1] + ', "records": [')
         self.first = True
 
     def render(self, report: Report) -> str:
-        return _encode(report.as_dict())
+        return strict_json(report.as_dict())
 
     def emit(self, block: str) -> None:
         self.out.write(("\n  " if self.first else ",\n  ") + block)
@@ -134,13 +172,14 @@ class JunitWriter(Writer):
             newline="")
 
     def render(self, report: Report) -> str:
-        name = quoteattr(f"{report.record_id or '(no record id)'} #{report.index}")
+        # `printable` first: XML 1.0 cannot hold most control characters, not even escaped
+        name = quoteattr(f"{_shown(report.record_id) if report.record_id else '(no record id)'} #{report.index}")
         body = "\n".join(finding_line(f) for f in report.findings)
-        case = f'  <testcase classname={quoteattr(report.source)} name={name}>'
+        case = f'  <testcase classname={quoteattr(printable(report.source))} name={name}>'
         if report.verdict in ("fail", "error"):
             tag = "failure" if report.verdict == "fail" else "error"
             first = next((f.message for f in report.findings if f.severity == "fail"), report.verdict)
-            case += f"\n    <{tag} message={quoteattr(first)}>{escape(body)}</{tag}>"
+            case += f"\n    <{tag} message={quoteattr(printable(first))}>{escape(body)}</{tag}>"
         elif body:
             case += f"\n    <system-out>{escape(body)}</system-out>"
         return case + "\n  </testcase>\n"
@@ -162,12 +201,14 @@ class JunitWriter(Writer):
         self.out.write("</testsuite>\n")
 
 
-def finding_line(finding: Finding) -> str:
-    """`severity: [rule] path: message (line N)`; the path is left out when the message already begins with it
-    (schema messages name their place) and when the finding is about the whole record."""
-    where = f"{finding.path}: " if finding.path and not finding.message.startswith(finding.path) else ""
+def finding_line(finding: Finding, path: bool = True) -> str:
+    """`severity: [rule] path: message (line N) (and K more like it)`, printable; the path is left out when the
+    message already begins with it (schema messages name their place), when the finding is about the whole
+    record, and when `path` is false."""
+    where = f"{finding.path}: " if path and finding.path and not finding.message.startswith(finding.path) else ""
     line = f" (line {finding.line})" if finding.line else ""
-    return f"{finding.severity}: [{finding.rule}] {where}{finding.message}{line}"
+    folded = f" (and {finding.folded:,} more like it)" if finding.folded else ""
+    return printable(f"{finding.severity}: [{finding.rule}] {where}{finding.message}{line}{folded}")
 
 
 WRITERS: dict[str, type[Writer]] = {"text": TextWriter, "json": JsonWriter, "junit": JunitWriter}

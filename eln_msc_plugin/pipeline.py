@@ -10,7 +10,9 @@ from typing import Any
 
 import pluggy
 
-from eln_msc_plugin.model import BatchRecord, Document, Finding, Report, Unreadable, sort_findings, verdict_of
+from eln_msc_plugin.display import printable
+from eln_msc_plugin.model import EMPTY_DOCUMENT, BatchRecord, Document, Finding, Report, Unreadable
+from eln_msc_plugin.model import fold_findings, sort_findings, verdict_of
 from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
 from eln_msc_plugin.rules import USES, Check, RuleContext, RuleSet
 
@@ -39,10 +41,8 @@ class Engine:
     def records(self, document: Document) -> Iterator[BatchRecord | Unreadable]:
         items = self.pm.hook.eln_msc_parse_document(document=document)
         if items is None:
-            finding = Finding("read", "fail", "", "the document is neither batch-record JSON nor XML "
-                              f"(media type {document.media_type or 'unknown'}, first bytes {document.head[:16]!r})")
-            return iter([Unreadable(document.source, 0, [finding])])
-        return items  # type: ignore[no-any-return,unused-ignore]
+            return iter([Unreadable(document.source, 0, [Finding("read", "fail", "", _not_read(document))])])
+        return _guarded(items, document.source)
 
     def evaluate(self, record: BatchRecord) -> Report:
         """Run every rule in force on one record and take the verdict; the rule set says which specification
@@ -58,7 +58,8 @@ class Engine:
             ctx.metrics = self._metrics(ctx)
         except Exception as error:  # metrics must not end the run either
             findings.append(Finding("metrics", "fail", "", f"the report metrics could not be computed: "
-                                    f"{type(error).__name__}: {error}"))
+                                    f"{type(error).__name__}: {printable(str(error))}"))
+        crashed: list[Finding] = []
         for rule_id, check, thresholds in plan:
             ctx.t = thresholds
             ctx.rule_id = rule_id
@@ -67,13 +68,15 @@ class Engine:
                 if found:  # most rules find nothing and return an empty sequence
                     findings.extend(found)
             except Exception as error:  # a rule must not end the run
-                if not self._explained(findings):
-                    message = f"rule {rule_id} could not run: {type(error).__name__}: {error}"
-                    findings.append(ctx.finding("fail", "", message))
+                message = f"rule {rule_id} could not run: {type(error).__name__}: {printable(str(error))}"
+                crashed.append(ctx.finding("fail", "", message))
+        if crashed and not self._explained(findings):  # asked once every rule ran, whatever their order
+            findings += crashed
         if findings and self._adjust.get_hookimpls():
             self._adjust(record=record, findings=findings, ruleset=self.ruleset)
+        verdict = verdict_of(findings)  # of every finding, before a long list is folded
         return self._report(record.source, record.index, record.record_id, record.revision,
-                            verdict_of(findings), ctx.metrics, sort_findings(findings) if findings else findings,
+                            verdict, ctx.metrics, fold_findings(sort_findings(findings)) if findings else findings,
                             record.lot_id)
 
     def _explained(self, findings: list[Finding]) -> bool:
@@ -105,6 +108,46 @@ class Engine:
                 yield self._report(item.source, item.index, item.record_id, item.revision, "error", {}, item.findings)
             else:
                 yield self.evaluate(item)
+
+
+def _guarded(items: Iterator[BatchRecord | Unreadable], source: str) -> Iterator[BatchRecord | Unreadable]:
+    """The parser's records; a parser that fails (a stream that cannot be read, a parser plugin's bug) ends the
+    document with an error that says so, and the run goes on with the next document."""
+    index = 0
+    try:
+        for item in items:
+            index = item.index + 1
+            yield item
+    except Exception as error:  # no exception of a parser escapes the public API
+        cause = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        message = (f"reading stopped after {index} record{'s' if index != 1 else ''} ({cause}): "
+                   "the rest of the document was not read")
+        yield Unreadable(source, index, [Finding("read", "fail", "", message)])
+
+
+def _not_read(document: Document) -> str:
+    """Why no parser took the document, without showing its content (it may be a token file, not a record)."""
+    if document.stream is None:
+        return (f"the payload is a {type(document.payload).__name__}, not a batch record: give bytes, text, a "
+                f"binary file or a decoded record (a dict with \"format\": \"msc-batch-record\")")
+    if _only_blanks(document):
+        return EMPTY_DOCUMENT
+    given = (document.media_type or "").split(";")[0].strip()
+    if given and given.lower() not in ("application/octet-stream", "text/plain"):
+        return f"the media type {printable(given)} is not one this plugin reads (JSON, JSON Lines or XML)"
+    return "the document is neither batch-record JSON nor XML: it does not start with '{', '[' or '<'"
+
+
+def _only_blanks(document: Document) -> bool:
+    """Whether the document holds nothing but white space (read to its end only while that is so)."""
+    assert document.stream is not None
+    head = document.head.removeprefix(b"\xef\xbb\xbf")
+    if head.strip():
+        return False
+    while chunk := document.stream.read(1 << 16):
+        if chunk.removeprefix(b"\xef\xbb\xbf").strip():
+            return False
+    return True
 
 
 def build_engine(policy_path: str | None = None) -> Engine:

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import difflib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -24,10 +25,12 @@ from typing import Any
 import jsonschema
 import pluggy
 
+from eln_msc_plugin.display import quoted
 from eln_msc_plugin.errors import ConfigError
 from eln_msc_plugin.hookspecs import hookimpl
+from eln_msc_plugin.limits import MAX_POLICY_BYTES, read_small_text
 from eln_msc_plugin.model import SEVERITIES, BatchRecord, Finding
-from eln_msc_plugin.rules import USES, Rule, RuleSet
+from eln_msc_plugin.rules import USES, Rule, RuleSet, finite_number
 
 POLICY_SCHEMA = "policy-v1.schema.json"
 OFF = "off"
@@ -64,19 +67,19 @@ def key(parts: Iterable[Any]) -> str:
 
 def load_policy(path: str | Path, pm: pluggy.PluginManager | None = None) -> dict[str, Any]:
     """Read a policy TOML file and check it against the schema and the registered rules (of `pm`, or the
-    default plugin manager's). Raises `ConfigError` naming the file and the key at fault."""
+    default plugin manager's). Raises `ConfigError` naming the file (as given) and the key at fault.
+    Anything but a regular file of at most MAX_POLICY_BYTES is refused before it is read."""
     from eln_msc_plugin.plugins import collect_rules, get_plugin_manager
 
-    path = Path(path)
+    label = os.fspath(path)
+    text = read_small_text(path, MAX_POLICY_BYTES, "policy file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path.name}: cannot be read: {error.strerror or error}") from error
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path.name}: not valid TOML: {error}") from error
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{label}: not valid TOML: {error}") from None
     policy = _plain(raw)
     rules = collect_rules(pm if pm is not None else get_plugin_manager())
-    check_policy(policy, rules, path.name)
+    check_policy(policy, rules, label)
     return policy
 
 
@@ -112,12 +115,16 @@ def check_policy(policy: Any, rules: Iterable[Rule], label: str = "policy") -> N
                                   f"{use} lots (it applies to {', '.join(rule.thresholds)})")
     for i, waiver in enumerate(policy.get("waivers", [])):
         _known_rule(known, waiver["rule"], label, ["waivers", i, "rule"])
+        for name in ("lot", "reason"):
+            if not waiver[name].strip():
+                raise ConfigError(f"{label}: {key(['waivers', i, name])}: is blank; a waiver names its lot and says "
+                                  "why the lot may pass (an audit reads it)")
         if "expires" in waiver:
             try:
                 date.fromisoformat(waiver["expires"])
             except ValueError as error:
-                raise ConfigError(f"{label}: {key(['waivers', i, 'expires'])}: {waiver['expires']!r} is not a "
-                                  f"date (YYYY-MM-DD)") from error
+                raise ConfigError(f"{label}: {key(['waivers', i, 'expires'])}: {quoted(waiver['expires'])} is not "
+                                  f"a date (YYYY-MM-DD)") from error
 
 
 def _check_shape(policy: Any, label: str) -> None:
@@ -131,9 +138,9 @@ def _check_shape(policy: Any, label: str) -> None:
         extra = [k for k in error.instance if k not in allowed]
         raise ConfigError(f"{label}: {key(where + extra[:1])}: unknown key (allowed here: {', '.join(allowed)})")
     if error.validator == "anyOf" and where[:1] == ["rules"]:
-        message = f"{error.instance!r} is not a number (or \"off\" to turn the line off, or a severity)"
+        message = f"{quoted(error.instance)} is not a number (or \"off\" to turn the line off, or a severity)"
     elif error.validator == "anyOf":
-        message = (f"{error.instance!r} is not a severity ({', '.join(SEVERITIES)}) nor a table mapping "
+        message = (f"{quoted(error.instance)} is not a severity ({', '.join(SEVERITIES)}) nor a table mapping "
                    f"severities to severities")
     elif error.validator == "required":
         message = error.message.replace("is a required property", "is required here")
@@ -146,8 +153,8 @@ def _known_rule(known: Mapping[str, Rule], rule_id: str, label: str, where: list
     if rule_id in known:
         return known[rule_id]
     close = difflib.get_close_matches(rule_id, list(known), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})"
-    raise ConfigError(f"{label}: {key(where)}: unknown rule id {rule_id!r}{hint}")
+    hint = f" (did you mean {quoted(close[0])}?)" if close else f" (known: {', '.join(sorted(known))})"
+    raise ConfigError(f"{label}: {key(where)}: unknown rule id {quoted(rule_id)}{hint}")
 
 
 def _threshold_kinds(rule: Rule) -> dict[str, str]:
@@ -175,12 +182,14 @@ def _check_thresholds(rule: Rule, use: str, values: Mapping[str, Any], label: st
             raise ConfigError(f"{at}: unknown threshold of {rule.id} (its thresholds: {names})")
         if kinds[name] == "severity":
             if value not in SEVERITIES:
-                raise ConfigError(f"{at}: {value!r} is not a severity ({', '.join(SEVERITIES)})")
+                raise ConfigError(f"{at}: {quoted(value)} is not a severity ({', '.join(SEVERITIES)})")
             continue
         if value == OFF:
             continue
         if isinstance(value, str):
-            raise ConfigError(f"{at}: {value!r} is not a number (or \"off\")")
+            raise ConfigError(f"{at}: {quoted(value)} is not a number (or \"off\")")
+        if not finite_number(value):  # nan compares false with everything: it would turn the line off unseen
+            raise ConfigError(f"{at}: {quoted(value)} is not a finite number (give a number, or \"off\")")
         if value < 0:
             raise ConfigError(f"{at}: {value} is not ≥ 0")
         if (rule.id, name) in PERCENT and value > 100:

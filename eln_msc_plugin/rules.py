@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eln_msc_plugin.display import quoted
 from eln_msc_plugin.errors import ConfigError
 from eln_msc_plugin.model import SEVERITIES, BatchRecord, Finding
 
@@ -90,9 +92,9 @@ def check_rule(candidate: object, known: Mapping[str, Rule]) -> Rule:
     if not isinstance(candidate, Rule):
         raise ConfigError(f"register() takes a Rule, got {type(candidate).__name__}")
     if not isinstance(candidate.id, str) or not RULE_ID.match(candidate.id):
-        raise ConfigError(f"rule id {candidate.id!r} is not of the form 'group.name' (lower case)")
+        raise ConfigError(f"rule id {quoted(candidate.id)} is not of the form 'group.name' (lower case)")
     if candidate.id in known:
-        raise ConfigError(f"rule id {candidate.id!r} is registered twice")
+        raise ConfigError(f"rule id {quoted(candidate.id)} is registered twice")
     if not callable(candidate.check):
         raise ConfigError(f"rule {candidate.id}: check is not callable")
     if candidate.scope not in SCOPES:
@@ -102,20 +104,30 @@ def check_rule(candidate: object, known: Mapping[str, Rule]) -> Rule:
         raise ConfigError(f"rule {candidate.id}: severities {bad or '()'} not among {SEVERITIES}")
     for use, values in candidate.thresholds.items():
         if use not in USES:
-            raise ConfigError(f"rule {candidate.id}: unknown intended use {use!r} in thresholds")
+            raise ConfigError(f"rule {candidate.id}: unknown intended use {quoted(use)} in thresholds")
         for name, value in values.items():
             check_threshold(candidate.id, use, name, value)
     return candidate
 
 
+def finite_number(value: Any) -> bool:
+    """A number a threshold can be: not a bool, not NaN, not infinite, and not an integer beyond every float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_threshold(rule_id: str, use: str, name: str, value: Any) -> None:
-    """A threshold is a finite number, a severity name, `None` (off) or a list of those."""
+    """A threshold is a finite number, a severity name or `None` (off)."""
     if value is None or (isinstance(value, str) and value in SEVERITIES):
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ConfigError(f"rule {rule_id}: threshold {use}.{name} = {value!r} is not a number")
-    if value in (float("inf"), float("-inf")):
-        raise ConfigError(f"rule {rule_id}: threshold {use}.{name} is not finite")
+    if not finite_number(value):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        raise ConfigError(f"rule {rule_id}: threshold {use}.{name} = {quoted(value)} is not a "
+                          f"{'finite ' if number else ''}number")
 
 
 def every_document(data: Any) -> tuple[str, bool]:
@@ -147,6 +159,11 @@ class RuleSet:
     metrics: Metrics = field(default=no_metrics, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # every threshold that reaches the rules passes here, whether a rule, a policy or a host set it
+        for rule_id, uses in self.thresholds.items():
+            for use, values in uses.items():
+                for name, value in values.items():
+                    check_threshold(rule_id, use, name, value)
         if not self.sha256:
             self.sha256 = self.fingerprint()
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import cache
 from importlib import resources
+from itertools import islice
 from typing import Any
 
 import jsonschema
+
+from eln_msc_plugin import limits
+from eln_msc_plugin.display import quoted
 
 SCHEMA_FILE = "batch-record-v1.schema.json"
 XSD_FILE = "batch-record-v1.xsd"
 # Keywords the compiler understands; a schema using any other keyword is refused at start-up.
 SUPPORTED = {
     "type", "properties", "required", "items", "enum", "const", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "maxItems", "pattern", "$ref",
+    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "maxItems", "pattern", "format", "$ref",
 }
 # Keywords that make a node an object or array: it gets a function of its own rather than an inline test.
 _STRUCTURE = frozenset({"properties", "items", "required", "maxItems"})
@@ -36,11 +41,32 @@ _TYPE_TESTS = {
 }
 
 
-def _matcher(pattern: re.Pattern[str]) -> Callable[[str, set[str]], bool]:
-    """`matches(text, seen)`: `pattern` is found in `text`; a matching text is remembered in `seen` (dates repeat)."""
+def date_problem(text: str) -> str | None:
+    """Why `text` is not a real date or date-time (`2020-02-30`, month 13, an offset of +99:99), or None.
+
+    The schema's pattern gives the shape of a date; this is the calendar: what the rules can read."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as error:
+        reason = str(error)
+        return "its UTC offset is not within ±24 hours" if "timedelta" in reason else reason
+    return None
+
+
+def _real_date(text: Any) -> bool:
+    return type(text) is not str or date_problem(text) is None  # a value of another type fails on its `type`
+
+
+# The `format`s of the schema, each a test of a string that already has the shape its pattern asks for.
+FORMATS: dict[str, Callable[[str], bool]] = {"msc-date": _real_date}
+
+
+def _matcher(pattern: re.Pattern[str], valid: Callable[[str], bool] | None = None) -> Callable[[str, set[str]], bool]:
+    """`matches(text, seen)`: `pattern` is found in `text` (and `valid(text)`, a format); a matching text is
+    remembered in `seen` (dates repeat)."""
 
     def matches(text: str, seen: set[str]) -> bool:
-        if pattern.search(text) is None:
+        if pattern.search(text) is None or (valid is not None and not valid(text)):
             return False
         if len(seen) >= 4096:  # bounded: a backfill sees many dates
             seen.clear()
@@ -60,11 +86,21 @@ def load_schema() -> dict[str, Any]:
     return json.loads(schema_text())
 
 
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    for name in FORMATS:
+        checker.checks(name)(FORMATS[name])
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
 @cache
 def exact_validator() -> jsonschema.Draft202012Validator:
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
 
 
 class _Compiler:
@@ -76,7 +112,7 @@ class _Compiler:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
         self.names: dict[int, str] = {}
-        self.patterns: dict[str, tuple[str, str]] = {}
+        self.patterns: dict[tuple[str, str | None], tuple[str, str]] = {}
 
     def const(self, value: Any) -> str:
         name = f"C{len(self.consts)}"
@@ -133,10 +169,14 @@ class _Compiler:
             out.append(f"{text}len({v}) < {node['minLength']}")
         if "maxLength" in node:
             out.append(f"{text}len({v}) > {node['maxLength']}")
-        if "pattern" in node:
-            if node["pattern"] not in self.patterns:  # one memory of matching texts per pattern
-                self.patterns[node["pattern"]] = self.const(set()), self.const(_matcher(re.compile(node["pattern"])))
-            seen, matches = self.patterns[node["pattern"]]
+        if "pattern" in node or "format" in node:
+            shape = node.get("pattern", ""), node.get("format")
+            if shape[1] is not None and shape[1] not in FORMATS:
+                raise ValueError(f"schema format {shape[1]!r} not supported by the compiled check")
+            if shape not in self.patterns:  # one memory of matching texts per pattern and format
+                matcher = _matcher(re.compile(shape[0]), FORMATS.get(shape[1] or ""))
+                self.patterns[shape] = self.const(set()), self.const(matcher)
+            seen, matches = self.patterns[shape]
             out.append(f"{text}{v} not in {seen} and not {matches}({v}, {seen})")
         return [f"({condition})" for condition in out]
 
@@ -204,32 +244,49 @@ def _member_validators() -> tuple[jsonschema.Draft202012Validator, dict[str, Any
     compiler.compile()
     checks = compiler.member_checks()
     defs = {"$defs": root.get("$defs", {})}
-    shell = jsonschema.Draft202012Validator({k: v for k, v in root.items() if k != "properties"})
-    members = {key: (checks[key], jsonschema.Draft202012Validator({**sub, **defs}))
+    shell = jsonschema.Draft202012Validator({k: v for k, v in root.items() if k != "properties"},
+                                            format_checker=FORMAT_CHECKER)
+    members = {key: (checks[key], jsonschema.Draft202012Validator({**sub, **defs}, format_checker=FORMAT_CHECKER))
                for key, sub in root["properties"].items()}
     return shell, members
 
 
 def exact_errors(data: Any) -> Iterator[jsonschema.ValidationError]:
-    """jsonschema's errors for `data`, the most specific first within each place.
+    """jsonschema's errors for `data`, the most specific first within each place, each `readable`; at most
+    MAX_SCHEMA_ERRORS of them (a list of a million bad items is not a million findings).
 
     jsonschema runs only on the members the compiled check rejects (a bad record has one or two,
     and the whole record costs jsonschema about 2 ms); the errors are the same as for the whole record.
     """
+    room = limits.MAX_SCHEMA_ERRORS
     if type(data) is not dict:
-        errors = list(exact_validator().iter_errors(data))
+        errors = list(islice(exact_validator().iter_errors(data), room))
     else:
         shell, members = _member_validators()
-        errors = list(shell.iter_errors(data))
+        errors = list(islice(shell.iter_errors(data), room))
         for key, value in data.items():
             member = members.get(key)
             if member is None or member[0](value, []):
                 continue
-            for error in member[1].iter_errors(value):
+            for error in islice(member[1].iter_errors(value), room - len(errors)):
                 error.path.appendleft(key)
                 error.schema_path.extendleft(reversed(["properties", key]))
                 errors.append(error)
-    return iter(sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), -len(e.path))))
+    ordered = sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), -len(e.path)))
+    return iter([readable(error) for error in ordered])
+
+
+def readable(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """The error with a message for people: the value it quotes bounded and written as in JSON (not a Python
+    repr of ten megabytes), and an impossible date said in words."""
+    instance = error.instance
+    if error.validator == "format" and isinstance(instance, str):
+        error.message = f"{quoted(instance)} is not a real date or time: {date_problem(instance)}"
+    elif isinstance(instance, (str, list, dict)) or instance is None:
+        text = repr(instance)
+        if text in error.message:
+            error.message = error.message.replace(text, quoted(instance))
+    return error
 
 
 def unknown_members(data: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:

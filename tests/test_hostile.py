@@ -222,9 +222,9 @@ def test_invalid_utf8_in_a_stream_is_an_error_after_the_good_records(engine: Eng
 
 
 def test_a_line_over_the_size_limit_is_skipped(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from eln_msc_plugin.formats import json_format
+    from eln_msc_plugin import limits
 
-    monkeypatch.setattr(json_format, "MAX_RECORD_BYTES", 10_000)
+    monkeypatch.setattr(limits, "MAX_RECORD_BYTES", 10_000)
     reports = run(engine, lines_around(b'{"x": "' + b"y" * 50_000 + b'"}'), "application/x-ndjson")
     assert [r.verdict for r in reports] == ["pass", "error", "pass"]
     assert "longer than" in reports[1].findings[0].message

@@ -52,13 +52,15 @@ def test_document_rules_come_first(pm: pluggy.PluginManager) -> None:
         (Rule("schema", "s", _noop, ("warn",), {}), "registered twice"),
         (Rule("x.bad-severity", "s", _noop, ("critical",), {}), "severities"),
         (Rule("x.bad-threshold", "s", _noop, ("warn",), same_for(limit="ten")), "not a number"),
-        (Rule("x.nan-threshold", "s", _noop, ("warn",), same_for(limit=float("nan"))), "not a number"),
+        (Rule("x.nan-threshold", "s", _noop, ("warn",), same_for(limit=float("nan"))), "nan is not a finite number"),
+        (Rule("x.inf-threshold", "s", _noop, ("warn",), same_for(limit=float("inf"))), "inf is not a finite number"),
+        (Rule("x.huge-threshold", "s", _noop, ("warn",), same_for(limit=10**400)), "400 digits is not a finite"),
         (Rule("x.bad-use", "s", _noop, ("warn",), {"clinical": {}}), "unknown intended use"),
         (Rule("x.bad-scope", "s", _noop, ("warn",), {}, scope="file"), "scope"),
         ("not a rule", "takes a Rule"),
     ],
     ids=["empty-id", "upper-case-id", "duplicate-id", "unknown-severity", "text-threshold", "nan-threshold",
-         "unknown-use", "unknown-scope", "not-a-rule"],
+         "inf-threshold", "huge-int-threshold", "unknown-use", "unknown-scope", "not-a-rule"],
 )
 def test_bad_rule_fails_at_registration(pm: pluggy.PluginManager, bad: Any, message: str) -> None:
     pm.register(_plugin_registering(bad))

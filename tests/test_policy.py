@@ -129,7 +129,7 @@ BAD = [
     ("negative", '[rules."pdl.limit".production]\nfail_above = -1\n',
      'policy.toml: rules."pdl.limit".production.fail_above: -1 is not ≥ 0'),
     ("unknown-rule", '[rules."pdl.limt".production]\nfail_above = 10\n',
-     'policy.toml: rules."pdl.limt": unknown rule id \'pdl.limt\' (did you mean \'pdl.limit\'?)'),
+     'policy.toml: rules."pdl.limt": unknown rule id "pdl.limt" (did you mean "pdl.limit"?)'),
     ("unknown-threshold", '[rules."pdl.limit".production]\nfail_over = 10\n',
      'policy.toml: rules."pdl.limit".production.fail_over: unknown threshold of pdl.limit'),
     ("warn-above-fail", '[rules."pdl.limit".production]\nwarn_above = 14\n',
@@ -139,11 +139,11 @@ BAD = [
     ("percent-over-100", '[rules."beta-gal.limit".production]\nfail_from = 120\n',
      'policy.toml: rules."beta-gal.limit".production.fail_from: 120 is not ≤ 100'),
     ("not-a-severity", '[severity."chronology"]\nproduction = "error"\n',
-     'policy.toml: severity.chronology.production: \'error\' is not a severity'),
+     'policy.toml: severity.chronology.production: "error" is not a severity'),
     ("severity-threshold", '[rules."assay.required".production]\nmissing = "fatal"\n',
-     'policy.toml: rules."assay.required".production.missing: \'fatal\''),
+     'policy.toml: rules."assay.required".production.missing: "fatal"'),
     ("string-threshold", '[rules."pdl.limit".production]\nfail_above = "twelve"\n',
-     'policy.toml: rules."pdl.limit".production.fail_above: \'twelve\' is not a number'),
+     'policy.toml: rules."pdl.limit".production.fail_above: "twelve" is not a number'),
     ("use-not-applying", '[rules."assay.required".research]\nmissing = "warn"\n',
      'policy.toml: rules."assay.required".research: rule assay.required does not apply to research lots'),
     ("unknown-use", '[rules."pdl.limit".clinical]\nfail_above = 10\n',
@@ -152,7 +152,7 @@ BAD = [
     ("waiver-without-reason", '[[waivers]]\nrule = "chronology"\nlot = "L"\n',
      "policy.toml: waivers[0]: 'reason' is required here"),
     ("waiver-unknown-rule", '[[waivers]]\nrule = "chronologie"\nlot = "L"\nreason = "r"\n',
-     "policy.toml: waivers[0].rule: unknown rule id 'chronologie'"),
+     'policy.toml: waivers[0].rule: unknown rule id "chronologie"'),
     ("disable-the-document-rule", '[rules.schema]\nenabled = false\n',
      'policy.toml: rules.schema.enabled: cannot be false: schema is the check that runs on every document'),
     ("bad-toml", "[rules\n", "policy.toml: not valid TOML"),
@@ -165,7 +165,8 @@ def test_bad_policy_is_refused_naming_the_key(tmp_path: Path, name: str, text: s
     path.write_text(HEAD + text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_policy(path, PM)
-    assert str(caught.value).startswith(message), str(caught.value)
+    # the file is named as it was given (here a full path), not cut to its name
+    assert str(caught.value).startswith(str(tmp_path / message)), str(caught.value)
 
 
 def test_missing_policy_header_is_refused(tmp_path: Path) -> None:

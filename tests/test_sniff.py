@@ -64,11 +64,14 @@ def test_jsonl_media_type_reads_a_pretty_object_as_broken_lines(engine: Engine) 
     assert verdicts and set(verdicts) == {"error"}
 
 
-@pytest.mark.parametrize("payload,media_type", [(b"hello", None), (b"", None), (as_json(BASE), "image/png")],
-                         ids=["text", "empty", "foreign-type"])
-def test_a_document_no_parser_takes_is_an_error(engine: Engine, payload: bytes, media_type: str | None) -> None:
+@pytest.mark.parametrize("payload,media_type,message", [
+    (b"hello", None, "neither batch-record JSON nor XML"), (b"", None, "the document is empty"),
+    (as_json(BASE), "image/png", "media type image/png is not one this plugin reads"),
+], ids=["text", "empty", "foreign-type"])
+def test_a_document_no_parser_takes_is_an_error(engine: Engine, payload: bytes, media_type: str | None,
+                                                message: str) -> None:
     (report,) = engine.reports(doc(payload, media_type))
-    assert report.verdict == "error" and "neither batch-record JSON nor XML" in report.findings[0].message
+    assert report.verdict == "error" and message in report.findings[0].message
 
 
 def test_json_declared_but_xml_given_is_an_error(engine: Engine) -> None:

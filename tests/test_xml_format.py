@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from eln_msc_plugin import schema
-from eln_msc_plugin.formats import xml_format
+from eln_msc_plugin.formats import xml_convert, xml_format
 from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 from eln_msc_plugin.pipeline import Engine
 from tests.support.records import BASE, as_json, record, set_path
@@ -238,16 +238,17 @@ def test_thawed_example_keeps_the_units_it_saw() -> None:
     assert item.data["passages"][0]["cells_seeded"] == 700_000
 
 
-class _PlainConverter(xml_format._Converter):
+class _PlainConverter(xml_convert._Converter):
     """The reference: every member through `convert`, without the inline handling of leaves."""
 
     def members(self, elem: Any, children: list[Any], plan: Any, path: str) -> dict[str, Any]:
         props = plan.props if plan is not None else {}
         obj: dict[str, Any] = {}
         for child in children:
-            name = xml_format._local(child.tag)
+            name = xml_convert.local(child.tag)
             if name is None:
-                self.problem(path, f"element {child.tag!r} is not in the batch-record namespace", child.sourceline)
+                self.problem(path, f"element {xml_convert._shown(child.tag)} is not in the batch-record namespace",
+                             child.sourceline)
             elif name in obj:
                 self.problem(f"{path}/{name}", f"element <{name}> appears twice (which value is meant is ambiguous)",
                              child.sourceline)
@@ -264,7 +265,7 @@ def test_leaves_read_inline_equal_the_plain_conversion(monkeypatch: pytest.Monke
              .replace(b"<record_id>", b"<record_id>\n  ").replace(b"</production_passage>", b" </production_passage>"))
     documents = [many_to_xml(records[i:i + 100]) for i in range(0, 600, 100)] + [extra]
     fast = [[_as_tuple(item) for item in parse(doc)] for doc in documents]
-    monkeypatch.setattr(xml_format, "_Converter", _PlainConverter)
+    monkeypatch.setattr(xml_convert, "_Converter", _PlainConverter)
     plain = [[_as_tuple(item) for item in parse(doc)] for doc in documents]
     assert fast == plain
     assert sum(len(doc) for doc in fast) == 601

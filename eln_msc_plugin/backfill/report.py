@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
 from eln_msc_plugin.backfill.html import page
+from eln_msc_plugin.output import strict_json
 
 CSV_COLUMNS = ("id", "identifier", "lot_id", "verdict", "status", "revision", "fails", "warns", "rules",
                "cumulative_pdl", "passage_class", "beta_gal_percent", "attempts", "error", "url")
@@ -42,5 +42,5 @@ def write_report(path: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -
         writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(csv_row(r) for r in rows)
-    paths["json"].write_text(json.dumps({"meta": meta, "records": rows}, indent=1, default=str), encoding="utf-8")
+    paths["json"].write_text(strict_json({"meta": meta, "records": rows}, indent=1), encoding="utf-8")
     return paths

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-from eln_msc_plugin.model import BatchRecord, Document, Finding, Unreadable
+from eln_msc_plugin import limits
+from eln_msc_plugin.display import quoted
+from eln_msc_plugin.model import EMPTY_DOCUMENT, BatchRecord, Document, Finding, Unreadable
 
 JSON = "application/json"
 JSONL = "application/x-ndjson"
@@ -16,8 +19,8 @@ XML_TYPES = {XML, "text/xml", "application/vnd.eln-msc.batch-record+xml"}
 EXTENSIONS = {".json": JSON, ".jsonl": JSONL, ".ndjson": JSONL, ".xml": XML}
 NAMESPACE = "urn:eln-msc:batch-record:1"
 FORMAT = "msc-batch-record"
-MAX_RECORD_BYTES = 16 * 1024 * 1024
 BOM = b"\xef\xbb\xbf"
+EMPTY = EMPTY_DOCUMENT
 
 # Multipliers that turn a count written with a unit into cells.
 _EXPONENT = {"": 0, "1e3 ": 3, "1e6 ": 6, "1e9 ": 9, "x10^3 ": 3, "x10^6 ": 6, "x10^9 ": 9,
@@ -66,7 +69,9 @@ def count_in_cells(value: Any, unit: Any) -> float | None:
         number = float(f"{value}e{exponent}") if exponent else float(value)
     except ValueError:
         return None
-    if not math.isfinite(number):
+    except OverflowError:  # an integer beyond any float: as 1e400 reads, the schema says it is too large
+        return math.inf
+    if math.isnan(number):
         return None
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
@@ -74,7 +79,8 @@ def count_in_cells(value: Any, unit: Any) -> float | None:
 def unit_finding(path: str, unit: Any, value: Any, line: int | None = None) -> Finding:
     return Finding(
         "schema", "fail", path,
-        f"Count {value!r} with unit {unit!r} cannot be read: use cells, 1e3/1e6/1e9 cells (or x10^6 cells, M cells).",
+        f"Count {quoted(value)} with unit {quoted(unit)} cannot be read: use cells, 1e3/1e6/1e9 cells "
+        "(or x10^6 cells, M cells).",
         observed={"value": value, "unit": unit}, expected=sorted(UNITS), line=line,
     )
 
@@ -104,8 +110,52 @@ def version_problem(data: Any) -> str | None:
     """Why a record of another major format version is refused, or None."""
     version = data.get("format_version") if isinstance(data, dict) else None
     if isinstance(version, str) and version and not version.startswith("1.") and version != "1":
-        return f"format_version {version!r} is not supported: this plugin reads version 1.x of the batch-record format"
+        return (f"format_version {quoted(version)} is not supported: this plugin reads version 1.x of the "
+                "batch-record format")
     return None
+
+
+def size_problem(data: Any) -> tuple[str, str] | None:
+    """(path, message) when a record holds more passages or cryo events than any real one: rules and the
+    schema's exact errors go through every item, so such a record is refused before they run."""
+    if type(data) is not dict:
+        return None
+    for key, limit, what in (("passages", limits.MAX_PASSAGES, "passages"),
+                             ("cryo_events", limits.MAX_CRYO_EVENTS, "cryo events")):
+        items = data.get(key)
+        if type(items) is list and len(items) > limit:
+            return f"/{key}", (f"the record holds {len(items):,} {what}, more than the limit of {limit:,} "
+                               f"(MAX_{key.upper()}); no real batch record has as many, so it is not checked")
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(data: Any) -> str | None:
+    """The JSON Pointer of the first string (member name or value) holding a lone surrogate, or None.
+
+    JSON can write one (`"\\ud800"`) but it is not a character: no encoder, ELN or database accepts it."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if type(value) is str:
+            if _SURROGATE.search(value):
+                return path
+        elif type(value) is dict:
+            for key, item in value.items():
+                where = f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
+                if _SURROGATE.search(key):
+                    return where
+                stack.append((where, item))
+        elif type(value) is list:
+            stack.extend((f"{path}/{i}", item) for i, item in enumerate(value))
+    return None
+
+
+def surrogate_message(path: str) -> str:
+    return (f"{path or 'the record'}: a string holds a lone surrogate (an escape such as \\ud800 without its pair), "
+            "which is not a character: no ELN or report can store it")
 
 
 def unreadable(document: Document, index: int, message: str, *, media_type: str,

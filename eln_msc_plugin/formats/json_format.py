@@ -6,35 +6,33 @@ the file. Duplicate member names, NaN/Infinity and invalid UTF-8 are refused wit
 
 from __future__ import annotations
 
-import codecs
 import json
-import re
 from collections.abc import Generator, Iterator
 from typing import IO, Any
 
+from eln_msc_plugin import limits
+from eln_msc_plugin.display import quoted
 from eln_msc_plugin.formats import common
-from eln_msc_plugin.formats.common import JSON, JSONL, MAX_RECORD_BYTES
+from eln_msc_plugin.formats.common import JSON, JSONL
+from eln_msc_plugin.formats.json_stream import CHUNK, BadBytes, Buffer, TooLarge
 from eln_msc_plugin.hookspecs import hookimpl
 from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 
-CHUNK = 1 << 20
-
 
 class _Refused(ValueError):
-    """A JSON construct the format does not allow (duplicate member, NaN, Infinity)."""
-
-
-class _BadBytes(_Refused):
-    """A value holding bytes that are not UTF-8 (already skipped: the next value can be read)."""
+    """A JSON construct the format does not allow (duplicate member, NaN, Infinity, too many members)."""
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len(pairs) > limits.MAX_MEMBERS:
+        raise _Refused(f"an object with {len(pairs):,} members, more than the limit of {limits.MAX_MEMBERS:,} "
+                       "(MAX_MEMBERS)")
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _Refused(f"duplicate member {key!r} in one object (which value is meant is ambiguous)")
+                raise _Refused(f"duplicate member {quoted(key)} in one object (which value is meant is ambiguous)")
             seen.add(key)
     return obj
 
@@ -63,11 +61,19 @@ def _decode(text: str) -> Any:
     return data
 
 
-def _record(document: Document, index: int, data: Any, media_type: str, line: int | None) -> BatchRecord | Unreadable:
+def _record(document: Document, index: int, data: Any, media_type: str, line: int | None,
+            escapes: bool = False) -> BatchRecord | Unreadable:
+    """The record `data` decoded to; an `Unreadable` when its version, size or text refuses it.
+    `escapes`: its text wrote an escape that may be a lone surrogate."""
     problem = None if type(data) is dict and data.get("format_version") == "1.0" else common.version_problem(data)
     if problem:
         return common.unreadable(document, index, problem, media_type=media_type, line=line,
                                  path="/format_version", observed=data.get("format_version"))
+    refused = common.size_problem(data)
+    if refused is None and escapes and (path := common.lone_surrogate(data)) is not None:
+        refused = path, common.surrogate_message(path)
+    if refused is not None:
+        return common.unreadable(document, index, refused[1], media_type=media_type, line=line, path=refused[0])
     record = BatchRecord(data, document.source, index, media_type, line=line)
     if type(data) is dict:
         common.normalise_counts(record)
@@ -75,28 +81,29 @@ def _record(document: Document, index: int, data: Any, media_type: str, line: in
 
 
 def _failure(document: Document, index: int, error: Exception, media_type: str, line: int,
-             column: int | None = None) -> Unreadable:
+             stopped: str = "", column: int | None = None) -> Unreadable:
+    """The record at `line` that could not be decoded, and why; `stopped` says what of the rest was not read."""
     if isinstance(error, json.JSONDecodeError):
         message = f"malformed JSON at line {line}, column {column or error.colno}: {error.msg}"
-        return common.unreadable(document, index, message, media_type=media_type, line=line)
-    if isinstance(error, UnicodeDecodeError):
+    elif isinstance(error, UnicodeDecodeError):
         message = f"not valid UTF-8 (byte {error.start} of line {line}): {error.reason}"
-        return common.unreadable(document, index, message, media_type=media_type, line=line)
-    if isinstance(error, RecursionError):
+    elif isinstance(error, RecursionError):
         message = f"JSON nested too deeply near line {line}: no batch record is nested like this"
-        return common.unreadable(document, index, message, media_type=media_type, line=line)
-    if "integer string conversion" in str(error):
+    elif isinstance(error, TooLarge):
+        message = f"the record at line {line} is {error}: no batch record is this large"
+    elif "integer string conversion" in str(error):
         message = f"a number with thousands of digits near line {line}: no batch record holds one"
-        return common.unreadable(document, index, message, media_type=media_type, line=line)
-    return common.unreadable(document, index, f"{error} (near line {line})", media_type=media_type, line=line)
+    else:
+        message = f"{error} (near line {line})"
+    return common.unreadable(document, index, message + stopped, media_type=media_type, line=line)
 
 
-def _skip_rest(stream: IO[bytes], line: bytes) -> bytes:
-    """The head of a line longer than MAX_RECORD_BYTES, the rest of it read past (and dropped) in chunks."""
+def _skip_rest(stream: IO[bytes]) -> None:
+    """Read past (and drop) the rest of a line longer than MAX_RECORD_BYTES, in chunks."""
     while True:
         rest = stream.readline(CHUNK)
         if not rest or rest.endswith(b"\n"):
-            return line[:64]
+            return
 
 
 def iter_lines(document: Document, stream: IO[bytes], lines_before: int = 0,
@@ -106,201 +113,111 @@ def iter_lines(document: Document, stream: IO[bytes], lines_before: int = 0,
     `lines_before` and `index`: where `stream` starts in a larger file (a chunk read by another process)."""
     lineno = lines_before
     readline = stream.readline
+    limit = limits.MAX_RECORD_BYTES
     while True:
-        raw = readline(MAX_RECORD_BYTES + 1)
-        too_long = len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n")
-        if too_long:
-            raw = _skip_rest(stream, raw)
+        raw = readline(limit + 1)
         if not raw:
             return
         lineno += 1
-        if lineno == 1 and raw.startswith(common.BOM):
-            raw = raw[3:]
-        if too_long:
-            yield common.unreadable(document, index, f"line {lineno} is longer than {MAX_RECORD_BYTES} bytes",
-                                    media_type=JSONL, line=lineno)
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            _skip_rest(stream)
+            yield common.unreadable(document, index, f"line {lineno} is longer than {limit:,} bytes "
+                                    "(MAX_RECORD_BYTES): no batch record is this large", media_type=JSONL, line=lineno)
             index += 1
             continue
+        if lineno == 1 and raw.startswith(common.BOM):
+            raw = raw[3:]
         if raw.isspace():
             continue
         try:
-            data = _decode(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            data = _decode(text)
         except (ValueError, RecursionError) as error:
             yield _failure(document, index, error, JSONL, lineno)
         else:
-            yield _record(document, index, data, JSONL, lineno)
+            yield _record(document, index, data, JSONL, lineno, "\\ud" in text or "\\uD" in text)
         index += 1
 
 
-_BRACKET = re.compile(r'["\[\]{}]')
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
-_INVALID_BYTE = re.compile(f"[{chr(0xDC80)}-{chr(0xDCFF)}]")  # the lone surrogates of invalid bytes
-_SCALAR_END = re.compile(r"[\s,\]}]")
+_STOPPED = "; reading stopped there: nothing after it was read"
 
 
-def _value_end(text: str, pos: int) -> int | None:
-    """Where the JSON value starting at `pos` ends, by brackets and strings alone (no decoding, no recursion)."""
-    if text[pos:pos + 1] not in ("[", "{"):
-        match = _SCALAR_END.search(text, pos)
-        return match.start() if match else None
-    depth = 0
-    while True:
-        match = _BRACKET.search(text, pos)
-        if match is None:
-            return None
-        pos = match.end()
-        char = match.group()
-        if char == '"':
-            rest = _STRING_REST.match(text, pos)
-            if rest is None:
-                return None
-            pos = rest.end()
-        elif char in "[{":
-            depth += 1
+def _element(document: Document, buf: Buffer, index: int, in_array: bool) -> tuple[BatchRecord | Unreadable, bool]:
+    """The value at the read position as a record or an error, and whether reading can go on after it: after a
+    bad value only when its end is found and (in an array) a ',' or ']' follows, so garbage does not cascade."""
+    line = buf.line_at(buf.pos)
+    opened = buf.text[buf.pos] in "[{"
+    try:
+        data, escapes = buf.value()
+    except (BadBytes, TooLarge) as error:  # moved past already
+        return _failure(document, index, error, JSON, line), True
+    except (ValueError, RecursionError) as error:  # malformed, or well-formed but refused: find its end
+        at, column = line, None
+        if isinstance(error, json.JSONDecodeError):
+            at, column = buf.line_at(error.pos), buf.column_at(error.pos)
+        if (opened or in_array) and buf.skip_value() and (not in_array or buf.skip_space() in (",", "]")):
+            return _failure(document, index, error, JSON, at, column=column), True
+        if buf.eof and buf.pos >= len(buf.text) and opened:
+            stopped = f"; the value from line {line} on never ends (the file is cut short, or a bracket is missing)"
         else:
-            depth -= 1
-            if depth == 0:
-                return pos
-
-
-class _Buffer:
-    """Decoded text of a stream, read in chunks, with the line number of the read position."""
-
-    def __init__(self, stream: IO[bytes], line: int = 1) -> None:
-        self.stream = stream
-        # invalid bytes become lone surrogates, so the value holding them is refused and the next one read
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="surrogateescape")
-        self.text = ""
-        self.pos = 0
-        self.line = line
-        self.column = 0  # column of text[0] on its line: the text before it may have been dropped
-        self.eof = False
-
-    def more(self) -> bool:
-        if self.eof:
-            return False
-        chunk = self.stream.read(CHUNK)
-        self.eof = not chunk
-        if self.pos > CHUNK:
-            self.line += self.text.count("\n", 0, self.pos)
-            newline = self.text.rfind("\n", 0, self.pos)
-            self.column = self.pos - newline - 1 if newline >= 0 else self.column + self.pos
-            self.text, self.pos = self.text[self.pos:], 0
-        self.text += self.decoder.decode(chunk, final=self.eof)
-        return True
-
-    def skip_space(self) -> str:
-        """The next non-blank character (reading more as needed), or '' at the end."""
-        while True:
-            text, pos = self.text, self.pos
-            while pos < len(text) and text[pos] in " \t\r\n":
-                pos += 1
-            self.pos = pos
-            if pos < len(text):
-                return text[pos]
-            if not self.more():
-                return ""
-
-    def line_at(self, pos: int) -> int:
-        return self.line + self.text.count("\n", 0, pos)
-
-    def column_at(self, pos: int) -> int:
-        """The 1-based column of `pos`, counted as `json` counts it, whatever text was dropped before it."""
-        newline = self.text.rfind("\n", 0, pos)
-        return pos - newline if newline >= 0 else self.column + pos + 1
-
-    def skip_value(self) -> bool:
-        """Move past the (well-formed but refused) value at the read position; False if its end is not found."""
-        while True:
-            end = _value_end(self.text, self.pos)
-            if end is not None:
-                self.pos = end
-                return True
-            if len(self.text) - self.pos > MAX_RECORD_BYTES or not self.more():
-                return False
-
-    def value(self) -> Any:
-        """Decode the JSON value at the read position, reading more until it is complete."""
-        while True:
-            # self.pos, not a saved offset: more() may drop the text before it and reset it to 0
-            try:
-                data, end = _raw_decode(self.text, self.pos)
-            except json.JSONDecodeError:
-                if len(self.text) - self.pos > MAX_RECORD_BYTES or not self.more():
-                    raise
-                continue
-            start, self.pos = self.pos, end
-            bad = _INVALID_BYTE.search(self.text, start, end)
-            if bad is not None:
-                raise _BadBytes(f"not valid UTF-8: byte {ord(bad.group()) - 0xDC00:#04x}")
-            return data
+            stopped = _STOPPED
+        return _failure(document, index, error, JSON, at, stopped, column), False
+    return _record(document, index, data, JSON, line, escapes), True
 
 
 def iter_stream(document: Document, stream: IO[bytes], start: tuple[int, int] | None = None,
                 partial: bool = False) -> Generator[BatchRecord | Unreadable, None, bool]:
-    """A JSON array of records, or one or more JSON objects one after another.
+    """A JSON array of records, or one or more JSON objects one after another. A bad element is an error and
+    the next one is read from where it ends; where no end is found, the error says reading stopped there.
 
     For a chunk of a large array read by another process: `start` (index, line) says that `stream` begins at
     that element of an array; with `partial`, the stream ends just after a ',' between two elements, and the
     generator then returns True (any other end returns False: the chunk was not cut where it should be)."""
-    buf = _Buffer(stream, start[1] if start else 1)
+    buf = Buffer(stream, _raw_decode, start[1] if start else 1)
     index = start[0] if start else 0
     after_comma = start is not None
-    try:
-        first = "[" if start else buf.skip_space()
-        in_array = first == "["
-        if in_array and not start:
+    was_array = in_array = start is not None or buf.skip_space() == "["
+    buf.pos += in_array and not start
+    while True:
+        char = buf.skip_space()
+        if partial and after_comma and not char:
+            return True
+        after_comma = False
+        if in_array and char == "]" and index == 0:
             buf.pos += 1
-        while True:
-            char = buf.skip_space()
-            if partial and after_comma and not char:
-                return True
-            after_comma = False
-            if in_array and char == "]" and index == 0:
-                buf.pos += 1
-                in_array = False
-                continue
-            if not char:
-                if in_array:
-                    yield common.unreadable(document, index, "the JSON array is not closed (file cut short?)",
-                                            media_type=JSON, line=buf.line_at(buf.pos))
-                elif index == 0:
-                    yield common.unreadable(document, 0, "the document is empty", media_type=JSON)
-                return False
-            if not in_array and index and first == "[":
-                yield common.unreadable(document, index, "content after the end of the JSON array",
-                                        media_type=JSON, line=buf.line_at(buf.pos))
-                return False
-            line = buf.line_at(buf.pos)
-            try:
-                data = buf.value()
-            except (_Refused, RecursionError, ValueError) as error:
-                # well-formed but refused (NaN, duplicate member, too deep): skip it, the next one goes on
-                if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
-                    raise
-                if not isinstance(error, _BadBytes) and not buf.skip_value():
-                    raise
-                yield _failure(document, index, error, JSON, line)
-            else:
-                yield _record(document, index, data, JSON, line)
-            index += 1
+            in_array = False
+            continue
+        if not char:
             if in_array:
-                char = buf.skip_space()
-                if char == "]":
-                    buf.pos += 1
-                    in_array = False
-                elif char == ",":
-                    buf.pos += 1
-                    after_comma = True
-                else:
-                    message = (f"expected ',' or ']' after array element {index - 1}" if char
-                               else "the JSON array is not closed (file cut short?)")
-                    yield common.unreadable(document, index, message, media_type=JSON, line=buf.line_at(buf.pos))
-                    return False
-    except (ValueError, RecursionError) as error:
-        where = error.pos if isinstance(error, json.JSONDecodeError) else buf.pos
-        yield _failure(document, index, error, JSON, buf.line_at(where), buf.column_at(where))
-    return False
+                yield common.unreadable(document, index, "the JSON array is not closed (file cut short?)",
+                                        media_type=JSON, line=buf.line_at(buf.pos))
+            elif index == 0:
+                yield common.unreadable(document, 0, common.EMPTY, media_type=JSON)
+            return False
+        if was_array and not in_array:
+            line = buf.line_at(buf.pos)
+            yield common.unreadable(document, index, f"content after the end of the JSON array, at line {line}"
+                                    + _STOPPED, media_type=JSON, line=line)
+            return False
+        item, readable = _element(document, buf, index, in_array)
+        yield item
+        index += 1
+        if not readable:
+            return False
+        if in_array:
+            char = buf.skip_space()
+            if char in ("]", ","):
+                buf.pos += 1
+                in_array = after_comma = char == ","
+                continue
+            message = ("the JSON array is not closed (file cut short?)" if not char
+                       else f"expected ',' or ']' after array element {index - 1}")
+            readable = char in ("{", "[")  # the next element follows without a comma: read it
+            yield common.unreadable(document, index, message + ("" if readable or not char else _STOPPED),
+                                    media_type=JSON, line=buf.line_at(buf.pos))
+            index += 1
+            if not readable:
+                return False
 
 
 def _looks_like_lines(document: Document) -> bool:
@@ -319,9 +236,7 @@ def _looks_like_lines(document: Document) -> bool:
         return False
     try:
         return type(json.loads(first)) is dict
-    except ValueError:
-        return True
-    except RecursionError:
+    except (ValueError, RecursionError):
         return True
 
 
@@ -342,10 +257,20 @@ def eln_msc_parse_document(document: Document) -> Iterator[BatchRecord | Unreada
         return _from_payload(document)
     how = layout(document)
     if how == "lines":
-        return iter_lines(document, document.stream)
+        return _not_empty(document, iter_lines(document, document.stream))
     if how == "values":
         return iter_stream(document, document.stream)
     return None
+
+
+def _not_empty(document: Document, items: Iterator[BatchRecord | Unreadable]) -> Iterator[BatchRecord | Unreadable]:
+    """`items`, or the one error of an empty document when there are none (a whole file, not a chunk of one)."""
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        yield common.unreadable(document, 0, common.EMPTY, media_type=JSONL)
 
 
 def _from_payload(document: Document) -> Iterator[BatchRecord | Unreadable] | None:
