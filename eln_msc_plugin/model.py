@@ -203,7 +203,7 @@ def shown_findings(report: Report) -> list[Finding]:
 def fold_findings(findings: list[Finding]) -> list[Finding]:
     """The findings a report lists (sorted, most severe first): of findings alike but for their place (same rule,
     severity and message) the first FOLD_AFTER, the last of them counting the rest in `folded`; at most
-    MAX_FINDINGS in all, the rest summed up in a last `report` finding as severe as the worst of them."""
+    MAX_FINDINGS in all, each rule that spoke among them, the rest summed up in a last `report` finding."""
     if len(findings) <= limits.FOLD_AFTER:
         return findings
     kept: list[Finding] = []
@@ -218,14 +218,29 @@ def fold_findings(findings: list[Finding]) -> list[Finding]:
             last[key] = finding
         else:
             last[key].folded += 1
-    if len(kept) <= limits.MAX_FINDINGS:
-        return kept
-    rest = kept[limits.MAX_FINDINGS - 1:]
+    return kept if len(kept) <= limits.MAX_FINDINGS else _capped(kept)
+
+
+def _capped(findings: list[Finding]) -> list[Finding]:
+    """MAX_FINDINGS - 1 of `findings`, in order, the first of each rule and severity first chosen, then a summary
+    of the rest as severe as the worst of them (the verdict was taken from all of them)."""
+    room = limits.MAX_FINDINGS - 1
+    chosen: set[int] = set()
+    firsts: set[tuple[str, str]] = set()
+    for i, finding in enumerate(findings):
+        if (finding.rule, finding.severity) not in firsts and len(chosen) < room:
+            firsts.add((finding.rule, finding.severity))
+            chosen.add(i)
+    for i in range(len(findings)):
+        if len(chosen) >= room:
+            break
+        chosen.add(i)
+    rest = [f for i, f in enumerate(findings) if i not in chosen]
     hidden = sum(1 + f.folded for f in rest)
     worst = max(rest, key=lambda f: SEVERITY_RANK.get(f.severity, 0)).severity
     summary = Finding("report", worst, "", f"{hidden:,} more findings are not listed (a report lists at most "
                       f"{limits.MAX_FINDINGS:,}: MAX_FINDINGS); the verdict counts them all")
-    return kept[:limits.MAX_FINDINGS - 1] + [summary]
+    return [f for i, f in enumerate(findings) if i in chosen] + [summary]
 
 
 HEAD_SIZE = 4096
@@ -255,11 +270,24 @@ class Document:
             data = bytes(payload)
             return cls(source, media_type, stream=io.BytesIO(data), head=data[:HEAD_SIZE])
         if hasattr(payload, "read"):
-            if isinstance(payload, io.TextIOBase) or isinstance(payload.read(0), str):
+            if _is_text(payload):
                 payload = _TextAsBytes(payload)
             stream = payload if hasattr(payload, "peek") else io.BufferedReader(payload)
-            return cls(source, media_type, stream=stream, head=stream.peek(HEAD_SIZE)[:HEAD_SIZE])
+            try:
+                head = stream.peek(HEAD_SIZE)[:HEAD_SIZE]
+            except (OSError, ValueError):  # the parser reading it says so (a closed or broken stream)
+                head = b""
+            return cls(source, media_type, stream=stream, head=head)
         return cls(source=source, media_type=media_type, payload=payload)
+
+
+def _is_text(stream: Any) -> bool:
+    if isinstance(stream, io.TextIOBase):
+        return True
+    try:
+        return isinstance(stream.read(0), str)
+    except (OSError, ValueError):
+        return False
 
 
 class _TextAsBytes(io.RawIOBase):

@@ -39,9 +39,13 @@ class Engine:
         self._observe = self.pm.hook.eln_msc_report_finished
 
     def records(self, document: Document) -> Iterator[BatchRecord | Unreadable]:
-        items = self.pm.hook.eln_msc_parse_document(document=document)
-        if items is None:
-            return iter([Unreadable(document.source, 0, [Finding("read", "fail", "", _not_read(document))])])
+        try:
+            items = self.pm.hook.eln_msc_parse_document(document=document)
+            message = _not_read(document) if items is None else ""
+        except Exception as error:  # a parser that fails before its first record, or a stream that cannot be read
+            message = _stopped(0, error)
+        if message:
+            return iter([Unreadable(document.source, 0, [Finding("read", "fail", "", message)])])
         return _guarded(items, document.source)
 
     def evaluate(self, record: BatchRecord) -> Report:
@@ -119,10 +123,13 @@ def _guarded(items: Iterator[BatchRecord | Unreadable], source: str) -> Iterator
             index = item.index + 1
             yield item
     except Exception as error:  # no exception of a parser escapes the public API
-        cause = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
-        message = (f"reading stopped after {index} record{'s' if index != 1 else ''} ({cause}): "
-                   "the rest of the document was not read")
-        yield Unreadable(source, index, [Finding("read", "fail", "", message)])
+        yield Unreadable(source, index, [Finding("read", "fail", "", _stopped(index, error))])
+
+
+def _stopped(index: int, error: Exception) -> str:
+    """Reading stopped after `index` records; the cause in words (an OSError's) or by kind, not its text."""
+    cause = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+    return f"reading stopped after {index} record{'s' if index != 1 else ''} ({cause}): the rest was not read"
 
 
 def _not_read(document: Document) -> str:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from eln_msc_plugin import limits
-from eln_msc_plugin.display import quoted
+from eln_msc_plugin.display import printable, quoted
 from eln_msc_plugin.model import EMPTY_DOCUMENT, BatchRecord, Document, Finding, Unreadable
 
 JSON = "application/json"
@@ -132,30 +132,33 @@ def size_problem(data: Any) -> tuple[str, str] | None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def lone_surrogate(data: Any) -> str | None:
-    """The JSON Pointer of the first string (member name or value) holding a lone surrogate, or None.
-
-    JSON can write one (`"\\ud800"`) but it is not a character: no encoder, ELN or database accepts it."""
+def unwritable(data: Any) -> tuple[str, str] | None:
+    """(path, message) of the first value no report can hold: a string (member name or value) with a lone
+    surrogate, which JSON can write (`"\\ud800"`) but is not a character, or a number that is NaN (a record
+    handed over already decoded can hold one; every comparison with it is false, so no rule would see it)."""
     stack: list[tuple[str, Any]] = [("", data)]
     while stack:
         path, value = stack.pop()
-        if type(value) is str:
+        kind = type(value)
+        if kind is str:
             if _SURROGATE.search(value):
-                return path
-        elif type(value) is dict:
+                return path, _SURROGATE_MESSAGE.format(where=path or "the record")
+        elif kind is float:
+            if value != value:
+                return path, f"{path or 'the record'}: a number that is NaN (not a number): no report can hold it"
+        elif kind is dict:
             for key, item in value.items():
-                where = f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
-                if _SURROGATE.search(key):
-                    return where
+                where = f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}"
+                if type(key) is str and _SURROGATE.search(key):
+                    return where, _SURROGATE_MESSAGE.format(where=printable(where))
                 stack.append((where, item))
-        elif type(value) is list:
+        elif kind is list or kind is tuple:
             stack.extend((f"{path}/{i}", item) for i, item in enumerate(value))
     return None
 
 
-def surrogate_message(path: str) -> str:
-    return (f"{path or 'the record'}: a string holds a lone surrogate (an escape such as \\ud800 without its pair), "
-            "which is not a character: no ELN or report can store it")
+_SURROGATE_MESSAGE = ("{where}: a string holds a lone surrogate (an escape such as \\ud800 without its pair), which "
+                      "is not a character: no ELN or report can store it")
 
 
 def unreadable(document: Document, index: int, message: str, *, media_type: str,

@@ -64,14 +64,14 @@ def _decode(text: str) -> Any:
 def _record(document: Document, index: int, data: Any, media_type: str, line: int | None,
             escapes: bool = False) -> BatchRecord | Unreadable:
     """The record `data` decoded to; an `Unreadable` when its version, size or text refuses it.
-    `escapes`: its text wrote an escape that may be a lone surrogate."""
+    `escapes`: its text wrote an escape that may be a lone surrogate, or it was decoded by someone else."""
     problem = None if type(data) is dict and data.get("format_version") == "1.0" else common.version_problem(data)
     if problem:
         return common.unreadable(document, index, problem, media_type=media_type, line=line,
                                  path="/format_version", observed=data.get("format_version"))
     refused = common.size_problem(data)
-    if refused is None and escapes and (path := common.lone_surrogate(data)) is not None:
-        refused = path, common.surrogate_message(path)
+    if refused is None and escapes:
+        refused = common.unwritable(data)
     if refused is not None:
         return common.unreadable(document, index, refused[1], media_type=media_type, line=line, path=refused[0])
     record = BatchRecord(data, document.source, index, media_type, line=line)
@@ -277,7 +277,7 @@ def _from_payload(document: Document) -> Iterator[BatchRecord | Unreadable] | No
     """An already decoded canonical record (a dict with "format"), or a list of them."""
     payload = document.payload
     if isinstance(payload, dict) and payload.get("format") == common.FORMAT:
-        return iter([_record(document, 0, payload, JSON, None)])
+        return iter([_record(document, 0, payload, JSON, None, True)])
     if isinstance(payload, list) and all(isinstance(x, dict) and x.get("format") == common.FORMAT for x in payload):
-        return (_record(document, i, data, JSON, None) for i, data in enumerate(payload))
+        return (_record(document, i, data, JSON, None, True) for i, data in enumerate(payload))
     return None
