@@ -11,8 +11,17 @@ from typing import Any
 import pluggy
 
 from eln_msc_plugin.display import printable
-from eln_msc_plugin.model import EMPTY_DOCUMENT, BatchRecord, Document, Finding, Report, Unreadable
-from eln_msc_plugin.model import fold_findings, sort_findings, verdict_of
+from eln_msc_plugin.model import (
+    EMPTY_DOCUMENT,
+    BatchRecord,
+    Document,
+    Finding,
+    Report,
+    Unreadable,
+    fold_findings,
+    sort_findings,
+    verdict_of,
+)
 from eln_msc_plugin.plugins import default_ruleset, get_plugin_manager
 from eln_msc_plugin.rules import USES, Check, RuleContext, RuleSet
 

@@ -36,7 +36,7 @@ _TYPE_TESTS = {
     "array": "type({v}) is list",
     "string": "type({v}) is str",
     "boolean": "type({v}) is bool",
-    "number": "(type({v}) is int or type({v}) is float)",
+    "number": "(type({v}) is int or (type({v}) is float and {v} == {v}))",  # NaN is no number: it compares false
     "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
 }
 
@@ -96,11 +96,21 @@ def _format_checker() -> jsonschema.FormatChecker:
 FORMAT_CHECKER = _format_checker()
 
 
+def _is_number(checker: Any, instance: Any) -> bool:
+    """A JSON number, and not NaN: a record handed over decoded can hold one, and every bound lets it through."""
+    return type(instance) is not bool and isinstance(instance, (int, float)) and instance == instance
+
+
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number))
+
+
 @cache
 def exact_validator() -> jsonschema.Draft202012Validator:
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    return Validator(schema, format_checker=FORMAT_CHECKER)
 
 
 class _Compiler:
@@ -244,9 +254,8 @@ def _member_validators() -> tuple[jsonschema.Draft202012Validator, dict[str, Any
     compiler.compile()
     checks = compiler.member_checks()
     defs = {"$defs": root.get("$defs", {})}
-    shell = jsonschema.Draft202012Validator({k: v for k, v in root.items() if k != "properties"},
-                                            format_checker=FORMAT_CHECKER)
-    members = {key: (checks[key], jsonschema.Draft202012Validator({**sub, **defs}, format_checker=FORMAT_CHECKER))
+    shell = Validator({k: v for k, v in root.items() if k != "properties"}, format_checker=FORMAT_CHECKER)
+    members = {key: (checks[key], Validator({**sub, **defs}, format_checker=FORMAT_CHECKER))
                for key, sub in root["properties"].items()}
     return shell, members
 

@@ -84,6 +84,14 @@ def test_an_unreadable_stream_ends_its_document_with_an_error() -> None:
     assert report.verdict == "error" and "Input/output error" in report.findings[0].message
 
 
+def test_nan_in_a_decoded_record_is_a_located_schema_failure(engine: Engine) -> None:
+    # every bound compares false with NaN: the schema says it is no number, rather than letting it through
+    (report,) = reports(engine, set_path(record(), "/passages/1/viability_percent", float("nan")))
+    assert report.verdict == "fail"
+    assert [(f.rule, f.path) for f in report.findings if f.severity == "fail"] == [
+        ("schema", "/passages/1/viability_percent")]
+
+
 @pytest.mark.parametrize("payload", [42, None, object()], ids=["int", "none", "object"])
 def test_a_payload_of_another_type_is_an_error_saying_what_it_is(payload: object) -> None:
     (report,) = validate_document(payload)

@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eln_msc_plugin.formats import json_format
+from eln_msc_plugin.formats.json_stream import scan, value_end
 from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 from eln_msc_plugin.pipeline import Engine
 from tests.support.records import BASE, as_json, record
@@ -199,3 +202,24 @@ def test_a_line_decodes_as_the_decoder_itself_decodes_it(text: str) -> None:
             return (type(error).__name__, str(error))
 
     assert outcome(json_format._decode) == outcome(json_format.DECODER.decode)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES.filter(lambda v: isinstance(v, (list, dict))), st.data())
+def test_the_end_of_a_value_is_found_by_brackets_and_strings_whatever_the_cuts(value: object,
+                                                                              data: st.DataObject) -> None:
+    # a bad element is skipped by this scan: it must end where the decoder ends, however the text arrives in chunks
+    text = json.dumps(value) + ', {"next": 1}'
+    end = len(json.dumps(value))
+    assert value_end(text, 0) == end
+    cut = data.draw(st.integers(1, len(text) - 1))
+    found, state = scan(text[:cut], 0, "", False)
+    if found < 0:
+        found, _ = scan(text, *state)
+    assert found == end

@@ -61,7 +61,8 @@ def paths(node: Any, prefix: tuple = ()) -> Iterator[tuple]:
 
 PLACES = list(paths(BASE))[1:]
 ODD_VALUES = [None, True, False, 0, -1, 4.0, 4.5, -0.0, 1e15, 1e16, 10**30, -(10**30), 1e308, "", "x", "4",
-              " ", "a" * 201, "a" * 501, [], [1], {}, {"value": 1}, 200, 201, 100, 100.0001, 0.0, 1, 2.5e-324]
+              " ", "a" * 201, "a" * 501, [], [1], {}, {"value": 1}, 200, 201, 100, 100.0001, 0.0, 1, 2.5e-324,
+              float("nan"), float("inf"), "2020-02-30", "2026-01-07T09:00+99:99"]
 
 
 def mutated(place: tuple, value: Any) -> dict:

@@ -133,9 +133,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unwritable(data: Any) -> tuple[str, str] | None:
-    """(path, message) of the first value no report can hold: a string (member name or value) with a lone
-    surrogate, which JSON can write (`"\\ud800"`) but is not a character, or a number that is NaN (a record
-    handed over already decoded can hold one; every comparison with it is false, so no rule would see it)."""
+    """(path, message) of the first value no report or ELN can hold: a string (member name or value) with a lone
+    surrogate, which JSON can write (`"\\ud800"`) but is not a character. (A NaN, which a record handed over
+    decoded can hold, fails the schema where it is: it is no number.)"""
     stack: list[tuple[str, Any]] = [("", data)]
     while stack:
         path, value = stack.pop()
@@ -143,9 +143,6 @@ def unwritable(data: Any) -> tuple[str, str] | None:
         if kind is str:
             if _SURROGATE.search(value):
                 return path, _SURROGATE_MESSAGE.format(where=path or "the record")
-        elif kind is float:
-            if value != value:
-                return path, f"{path or 'the record'}: a number that is NaN (not a number): no report can hold it"
         elif kind is dict:
             for key, item in value.items():
                 where = f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}"

@@ -17,7 +17,7 @@ from eln_msc_plugin import limits
 
 CHUNK = 1 << 20
 
-_BRACKET = re.compile(r'["\[\]{}]')
+_BRACKET_RUN = re.compile(r'"|\[+|\]+|\{+|\}+')
 _STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
 _INVALID_BYTE = re.compile(f"[{chr(0xDC80)}-{chr(0xDCFF)}]")  # the lone surrogates of invalid bytes
 _SCALAR_END = re.compile(r"[\s,\]}]")
@@ -45,7 +45,8 @@ def scan(text: str, pos: int, open_: str, in_string: bool) -> tuple[int, tuple[i
 
     Returns (end, state): `end` is where the value ends, or -1 when the text ends first; then `state` is
     (position, brackets, in_string) to go on from once more text follows. A closing bracket that does not
-    match closes back to its opener (or the innermost one): a broken element ends where it was meant to."""
+    match closes back to its opener (or the innermost one): a broken element ends where it was meant to.
+    Brackets are taken in runs (`[[[`, `]]]`), so a value nested 100,000 deep is two steps, not 200,000."""
     if not open_ and not in_string and text[pos:pos + 1] not in ("[", "{"):
         match = _SCALAR_END.search(text, pos)
         return (match.start() if match else -1), (pos, "", False)
@@ -56,20 +57,38 @@ def scan(text: str, pos: int, open_: str, in_string: bool) -> tuple[int, tuple[i
                 return -1, (pos, open_, True)  # the string goes on (a lone backslash at the end waits too)
             pos += 1
             in_string = False
-        match = _BRACKET.search(text, pos)
+        match = _BRACKET_RUN.search(text, pos)
         if match is None:
             return -1, (len(text), open_, False)
-        pos = match.end()
-        char = match.group()
-        if char == '"':
+        start, pos = match.span()
+        run = match.group()
+        if run == '"':
             in_string = True
-        elif char in "[{":
-            open_ += char
+        elif run[0] in "[{":
+            open_ += run
         else:
-            at = open_.rfind(_OPENER[char])
+            open_, end = _close(open_, run, start)
+            if end >= 0:
+                return end, (end, "", False)
+
+
+def _close(open_: str, run: str, start: int) -> tuple[str, int]:
+    """The brackets still open after the closing brackets `run` (all alike, from `start`), and where the value
+    ends if they close it (else -1)."""
+    opener = _OPENER[run[0]]
+    done = 0
+    while done < len(run):
+        matching = min(len(open_) - len(open_.rstrip(opener)), len(run) - done)
+        if matching:
+            open_ = open_[:len(open_) - matching]
+            done += matching
+        else:  # closes something else: back to its opener, or the innermost bracket
+            at = open_.rfind(opener)
             open_ = open_[:at] if at >= 0 else open_[:-1]
-            if not open_:
-                return pos, (pos, "", False)
+            done += 1
+        if not open_:
+            return "", start + done
+    return open_, -1
 
 
 class Buffer:

@@ -100,7 +100,7 @@ _SAYS: dict[str, Callable[[str, Any], str]] = {
 def _message(error: Any, path: str) -> str:
     """The message of a schema violation, the document's values written as JSON."""
     where = path or "the record"
-    if type(error.instance) is float and not math.isfinite(error.instance):
+    if type(error.instance) is float and math.isinf(error.instance):
         return f"{where}: a number too large to hold (it overflows to {error.instance!r}); no batch record needs one."
     if error.validator == "required" and type(error.instance) is dict:
         missing = [n for n in error.validator_value if n not in error.instance]
