@@ -64,21 +64,30 @@ def read_small_file(path: str | os.PathLike[str], limit: int, what: str) -> byte
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as error:
-        raise ConfigError(f"{what} {shown}: cannot be read: {error.strerror or error}") from None
-    with os.fdopen(fd, "rb") as stream:
+        raise ConfigError(f"cannot read the {what} {shown}: {error.strerror or error}") from None
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise ConfigError(f"{what} {shown}: is {kind}; give the path of a file")
         if info.st_size > limit:
             raise ConfigError(f"{what} {shown}: is {info.st_size:,} bytes; a {what} is at most {limit:,} bytes")
-        try:
-            data = stream.read(limit + 1)
-        except OSError as error:
-            raise ConfigError(f"{what} {shown}: cannot be read: {error.strerror or error}") from None
+        data = _read_at_most(fd, limit + 1)
+    except OSError as error:
+        raise ConfigError(f"cannot read the {what} {shown}: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:  # it grew after the check
         raise ConfigError(f"{what} {shown}: is more than {limit:,} bytes; a {what} is at most {limit:,} bytes")
     return data
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size > 0 and (chunk := os.read(fd, min(size, 1 << 16))):
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_small_text(path: str | os.PathLike[str], limit: int, what: str) -> str:

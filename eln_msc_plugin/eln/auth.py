@@ -13,19 +13,20 @@ import base64
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
 from requests.auth import AuthBase
 
-from eln_msc_plugin.errors import ConfigError, ElnError
-
-MASK = "***"
+from eln_msc_plugin.errors import MASK, ConfigError, ElnError, register_secret
+from eln_msc_plugin.limits import MAX_TOKEN_BYTES, read_small_text
 
 
 class Token:
-    """A secret that shows as `***` wherever it is printed."""
+    """A secret that shows as `***` wherever it is printed, and is masked in every error of this package.
+
+    Only visible ASCII characters: a token goes into an HTTP header, which cannot carry the rest (a line
+    break would even add a header of its own)."""
 
     __slots__ = ("_value",)
 
@@ -33,6 +34,12 @@ class Token:
         value = value.strip()
         if not value:
             raise ConfigError("the access token is empty")
+        bad = next((i for i, char in enumerate(value) if not "!" <= char <= "~"), None)
+        if bad is not None:
+            raise ConfigError(f"the access token cannot be sent in an HTTP header: its character {bad + 1} of "
+                              f"{len(value)} is not a visible ASCII character (a space, a line break, an accented "
+                              "letter?)")
+        register_secret(value)
         self._value = value
 
     def reveal(self) -> str:
@@ -48,16 +55,19 @@ class Token:
         value = os.environ.get(name)
         if not value:
             raise ConfigError(f"environment variable {name} holding the access token is not set")
-        return cls(value)
+        try:
+            return cls(value)
+        except ConfigError as error:
+            raise ConfigError(f"environment variable {name}: {error}") from None
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Token:
+        """The token in a file: a regular file of at most MAX_TOKEN_BYTES, in UTF-8, checked before it is read."""
+        text = read_small_text(path, MAX_TOKEN_BYTES, "token file")
         try:
-            return cls(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigError(f"cannot read the token file {path}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"the token file {path} is not text") from None
+            return cls(text)
+        except ConfigError as error:
+            raise ConfigError(f"token file {os.fspath(path)}: {error}") from None
 
 
 class SecretAuth(AuthBase):

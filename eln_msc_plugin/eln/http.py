@@ -14,7 +14,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -61,8 +61,7 @@ class ElnSession(requests.Session):
                  retry: Retry | None = None, pool: int = 10, meter: Callable[[str], None] | None = None,
                  tally: Tally | None = None) -> None:
         super().__init__()
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"ELN URL {base_url!r} must start with http:// or https://")
+        self.origin = checked_origin(base_url)
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
         adapter = HTTPAdapter(max_retries=retry or make_retry(), pool_connections=pool, pool_maxsize=pool)
@@ -77,6 +76,17 @@ class ElnSession(requests.Session):
 
     def __repr__(self) -> str:
         return f"ElnSession({self.base_url!r}, token=***)"
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        """Before a redirect is followed: one to another site is an error (requests would follow it without the
+        credentials, and the other site's answer would pass for the ELN's), not a request."""
+        target, origin = _origin(prepared_request.url or ""), self.origin
+        upgrade = ("https", origin[1], 443) if origin[0] == "http" else origin  # the same host, encrypted: allowed
+        if target not in (origin, upgrade):
+            raise ElnError(f"{response.request.method} {_path(response.url)}: the ELN answered with a redirect to "
+                           f"another site ({_site(target)}); the credentials go only to {_site(origin)}: give the "
+                           "address that answers itself")
+        super().rebuild_auth(prepared_request, response)
 
     def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         full = urljoin(self.base_url, url.decode() if isinstance(url, bytes) else url.lstrip("/"))
@@ -100,6 +110,40 @@ class ElnSession(requests.Session):
         except requests.exceptions.RequestException as error:
             raise ElnError(f"{method} {_path(full)}: {type(error).__name__}") from None
         return response
+
+
+def checked_origin(url: str) -> tuple[str, str, int]:
+    """The (scheme, host, port) of an ELN's base URL; `ConfigError` when it is not one (shown without any
+    user name or password in it)."""
+    shown = _USERINFO.sub(r"\1***@", url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ConfigError(f"ELN URL {shown}: not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"ELN URL {shown}: must start with http:// or https://")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"ELN URL {shown}: holds a user name or password before '@'; credentials never go in a "
+                          "URL (it is shown in logs and reports): give the token in a file or an environment variable")
+    if not parts.hostname:
+        raise ConfigError(f"ELN URL {shown}: names no host")
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "", url, 0
+
+
+def _site(origin: tuple[str, str, int]) -> str:
+    return f"{origin[0]}://{origin[1]}:{origin[2]}"
 
 
 def _path(url: str) -> str:

@@ -15,7 +15,9 @@ from typing import IO, Any
 
 from eln_msc_plugin import limits
 
-CHUNK = 1 << 20
+# Read 64 kB at a time, and drop the text read past once past that much: a value that fails to decode costs
+# `json` a count of the lines before it in the text it was given, so that text must stay short.
+CHUNK = 1 << 16
 
 _BRACKET_RUN = re.compile(r'"|\[+|\]+|\{+|\}+')
 _STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
@@ -112,13 +114,17 @@ class Buffer:
             return False
         chunk = self.stream.read(CHUNK)
         self.eof = not chunk
+        self.compact()
+        self.text += self.decoder.decode(chunk, final=self.eof)
+        return True
+
+    def compact(self) -> None:
+        """Drop the text before the read position once it is longer than a chunk (its lines counted first)."""
         if self.pos > CHUNK:
             self.line_at(self.pos)
             newline = self.text.rfind("\n", 0, self.pos)
             self.column = self.pos - newline - 1 if newline >= 0 else self.column + self.pos
             self.text, self._at, self.pos = self.text[self.pos:], self._at - self.pos, 0
-        self.text += self.decoder.decode(chunk, final=self.eof)
-        return True
 
     def skip_space(self) -> str:
         """The next non-blank character (reading more as needed), or '' at the end."""
@@ -159,6 +165,7 @@ class Buffer:
     def value(self) -> tuple[Any, bool]:
         """Decode the JSON value at the read position, reading more until it is complete; with it, whether its
         text writes an escape that may be a lone surrogate (`\\ud800`: the value is then checked)."""
+        self.compact()  # also once the stream has ended: a file read whole would otherwise stay whole
         while True:
             # self.pos, not a saved offset: more() may drop the text before it and reset it to 0
             try:
