@@ -1,7 +1,7 @@
 """The resource limits in force, in one place, and the one way a small configuration file is read.
 
 Each limit is far above what a real batch record, policy or token reaches, and below what would let one
-input take the memory or time of a whole run. docs/security.md lists them; `tests/test_docs_security.py`
+input take the memory or time of a whole run. docs/security.md lists them; `tests/test_hostile_docs.py`
 fails when that table differs from `limits_markdown()`.
 """
 

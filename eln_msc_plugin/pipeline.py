@@ -11,6 +11,7 @@ from typing import Any
 import pluggy
 
 from eln_msc_plugin.display import printable
+from eln_msc_plugin.folding import fold_findings
 from eln_msc_plugin.model import (
     EMPTY_DOCUMENT,
     BatchRecord,
@@ -18,7 +19,6 @@ from eln_msc_plugin.model import (
     Finding,
     Report,
     Unreadable,
-    fold_findings,
     sort_findings,
     verdict_of,
 )

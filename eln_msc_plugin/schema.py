@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from functools import cache
 from importlib import resources
 from itertools import islice
@@ -19,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from eln_msc_plugin import limits
-from eln_msc_plugin.display import quoted
+from eln_msc_plugin.schema_checks import FORMAT_CHECKER, FORMATS, Validator, readable
 
 SCHEMA_FILE = "batch-record-v1.schema.json"
 XSD_FILE = "batch-record-v1.xsd"
@@ -39,26 +38,6 @@ _TYPE_TESTS = {
     "number": "(type({v}) is int or (type({v}) is float and {v} == {v}))",  # NaN is no number: it compares false
     "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
 }
-
-
-def date_problem(text: str) -> str | None:
-    """Why `text` is not a real date or date-time (`2020-02-30`, month 13, an offset of +99:99), or None.
-
-    The schema's pattern gives the shape of a date; this is the calendar: what the rules can read."""
-    try:
-        datetime.fromisoformat(text)
-    except ValueError as error:
-        reason = str(error)
-        return "its UTC offset is not within ±24 hours" if "timedelta" in reason else reason
-    return None
-
-
-def _real_date(text: Any) -> bool:
-    return type(text) is not str or date_problem(text) is None  # a value of another type fails on its `type`
-
-
-# The `format`s of the schema, each a test of a string that already has the shape its pattern asks for.
-FORMATS: dict[str, Callable[[str], bool]] = {"msc-date": _real_date}
 
 
 def _matcher(pattern: re.Pattern[str], valid: Callable[[str], bool] | None = None) -> Callable[[str, set[str]], bool]:
@@ -84,26 +63,6 @@ def schema_text(name: str = SCHEMA_FILE) -> bytes:
 @cache
 def load_schema() -> dict[str, Any]:
     return json.loads(schema_text())
-
-
-def _format_checker() -> jsonschema.FormatChecker:
-    checker = jsonschema.FormatChecker(formats=())
-    for name in FORMATS:
-        checker.checks(name)(FORMATS[name])
-    return checker
-
-
-FORMAT_CHECKER = _format_checker()
-
-
-def _is_number(checker: Any, instance: Any) -> bool:
-    """A JSON number, and not NaN: a record handed over decoded can hold one, and every bound lets it through."""
-    return type(instance) is not bool and isinstance(instance, (int, float)) and instance == instance
-
-
-Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number))
 
 
 @cache
@@ -285,21 +244,9 @@ def exact_errors(data: Any) -> Iterator[jsonschema.ValidationError]:
     return iter([readable(error) for error in ordered])
 
 
-def readable(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """The error with a message for people: the value it quotes bounded and written as in JSON (not a Python
-    repr of ten megabytes), and an impossible date said in words."""
-    instance = error.instance
-    if error.validator == "format" and isinstance(instance, str):
-        error.message = f"{quoted(instance)} is not a real date or time: {date_problem(instance)}"
-    elif isinstance(instance, (str, list, dict)) or instance is None:
-        text = repr(instance)
-        if text in error.message:
-            error.message = error.message.replace(text, quoted(instance))
-    return error
-
-
 def unknown_members(data: Any, schema: dict[str, Any] | None = None, path: str = "") -> Iterator[str]:
-    """JSON Pointers of members the schema does not define (kept, and ignored by the rules)."""
+    """JSON Pointers of members the schema does not define (kept, and ignored by the rules); at most
+    MAX_SCHEMA_ERRORS of them."""
     root = load_schema()
     if schema is None and not _has_unknown(data, _shape()):
         return iter(())  # the common case, told by a set test per object
@@ -354,6 +301,8 @@ def _collect_unknown(root: dict[str, Any], data: Any, node: dict[str, Any], path
     if isinstance(data, dict) and "properties" in node:
         props = node["properties"]
         for key, value in data.items():
+            if len(found) >= limits.MAX_SCHEMA_ERRORS:  # as many as a report can say anything about
+                return
             sub = props.get(key)
             if sub is None and key not in props:
                 found.append(path + pointer([key]))

@@ -135,7 +135,7 @@ def iter_lines(document: Document, stream: IO[bytes], lines_before: int = 0,
         except (ValueError, RecursionError) as error:
             yield _failure(document, index, error, JSONL, lineno)
         else:
-            yield _record(document, index, data, JSONL, lineno, "\\ud" in text or "\\uD" in text)
+            yield _record(document, index, data, JSONL, lineno, "\\" in text and ("\\ud" in text or "\\uD" in text))
         index += 1
 
 

@@ -185,5 +185,6 @@ class Buffer:
             bad = _INVALID_BYTE.search(self.text, start, end)
             if bad is not None:
                 raise BadBytes(f"not valid UTF-8: byte {ord(bad.group()) - 0xDC00:#04x}")
-            text = self.text
-            return data, text.find("\\ud", start, end) >= 0 or text.find("\\uD", start, end) >= 0
+            text = self.text  # a backslash first: one search at memchr's speed where most records have none
+            return data, text.find("\\", start, end) >= 0 and (
+                text.find("\\ud", start, end) >= 0 or text.find("\\uD", start, end) >= 0)
