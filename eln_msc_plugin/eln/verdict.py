@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 
 from eln_msc_plugin import __version__
 from eln_msc_plugin.eln.base import REPORT_PREFIX, Annotation, Content, Source
 from eln_msc_plugin.model import Document, Finding, Report, severity_counts, shown_findings, verdict_of, worst_verdict
+from eln_msc_plugin.output import strict_json
 from eln_msc_plugin.pipeline import Engine
 from eln_msc_plugin.rules import RuleSet
 
@@ -114,7 +114,7 @@ def report_document(report: Report, rs: RuleSet, annotation: Annotation, record_
         "supersedes": annotation.supersedes or None,
         "report": report.as_dict(),
     }
-    return json.dumps(body, indent=2, default=str).encode("utf-8")
+    return strict_json(body, indent=2).encode("utf-8")
 
 
 def _as_int(value: str) -> int | str:
