@@ -48,7 +48,7 @@ def _jobs(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of processes, 1 or more")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number, 1 or more")
     return value
 
 
@@ -56,7 +56,7 @@ def add_jobs_option(parser: argparse.ArgumentParser, what: str) -> None:
     """`--jobs N` (and, for tests, the size of a chunk), shared by `validate` and `backfill --source`."""
     parser.add_argument("--jobs", type=_jobs, metavar="N", help=f"processes that judge {what} "
                         "(default: the usable CPUs; 1: this process alone; the output is the same)")
-    parser.add_argument("--chunk-bytes", type=int, default=CHUNK_BYTES, help=argparse.SUPPRESS)
+    parser.add_argument("--chunk-bytes", type=_jobs, default=CHUNK_BYTES, help=argparse.SUPPRESS)
 
 
 class Sink(Protocol):
