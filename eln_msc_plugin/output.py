@@ -10,7 +10,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -26,8 +26,17 @@ MAX_FINDINGS_SHOWN = 3
 SPOOL_IN_MEMORY = 8 << 20  # JUnit cases kept in memory up to this many characters, then in a file
 
 
-# One encoder for every report (`json.dumps` with an argument builds a new one per call), strict: no NaN.
-_encode = json.JSONEncoder(default=str, check_circular=False, allow_nan=False).encode
+def _encoder() -> Callable[[Any], str]:
+    """One encoder for every report (`json.dumps` with an argument builds a new one per call), strict: no NaN.
+    Where the C encoder is there it is called directly: `JSONEncoder.encode` builds one per call as well."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(default=str, check_circular=False, allow_nan=False).encode
+    encode = make(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode = _encoder()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # A lone surrogate as the encoder escapes it: a high one without a low one after it, or a low one alone.
 _LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")
