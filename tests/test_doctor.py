@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eln_msc_plugin import cli
-from tests.support.kadi import Stack
+from tests.support.kadi import Stack, make_token
 
 pytestmark = pytest.mark.kadi
 
@@ -21,10 +21,11 @@ def test_healthy_install_passes_every_check_and_the_probe(stack: Stack, capsys: 
     status, out = doctor(capsys, "--kadi", stack.url, "--token-file", str(stack.service_token_file),
                          "--config", stack.env["KADI_CONFIG_FILE"], "--probe", "--wait", "30")
     assert status == 0, out
-    for name in ("reachable", "token", "scope record.read", "scope record.update", "installed", "enabled",
-                 "plugin config", "probe"):
+    for name in ("reachable", "token", "token expiry", "scope record.read", "scope record.update", "installed",
+                 "enabled", "plugin config", "probe"):
         assert f"ok    {name}" in out
-    assert "8 of 8 checks passed" in out
+    assert "ok    token expiry         does not expire" in out
+    assert "9 of 9 checks passed" in out
     assert stack.service_token_file.read_text().strip() not in out
 
 
@@ -58,3 +59,24 @@ def test_kadi_config_enables_the_plugin(stack: Stack) -> None:
 
     config = runpy.run_path(stack.env["KADI_CONFIG_FILE"])
     assert "eln_msc" in config["PLUGINS"]
+
+
+def test_a_token_expiring_within_two_weeks_is_a_warning(stack: Stack, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    token = make_token(stack, tmp_path / "soon.token", expires_in_days=5)
+    status, out = doctor(capsys, "--kadi", stack.url, "--token-file", str(token))
+    assert status == 0, out  # a warning, not a failure: verdicts are still written
+    line = next(line for line in out.splitlines() if "token expiry" in line)
+    assert line.startswith("warn  token expiry") and ("in 5.0 days" in line or "in 4.9 days" in line), line
+    assert "→ create a new token and write it to the token file" in out
+    assert token.read_text() not in out
+
+
+def test_an_expired_token_fails_and_says_what_to_do(stack: Stack, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    token = make_token(stack, tmp_path / "old.token", expires_in_days=-1)
+    status, out = doctor(capsys, "--kadi", stack.url, "--token-file", str(token))
+    assert status == 1
+    assert "FAIL  token" in out and "expired" in out
+    assert "→ create a new token and write it to the token file" in out
+    assert token.read_text() not in out

@@ -9,7 +9,8 @@ import pytest
 
 from eln_msc_plugin.eln.http import Token
 from eln_msc_plugin.kadi.client import KadiClient
-from tests.support.kadi import Stack, make_token
+from tests.support.kadi import Stack, create_batch_record, make_token, wait_annotation, wait_for
+from tests.support.records import record
 
 pytestmark = pytest.mark.kadi
 
@@ -37,3 +38,22 @@ def test_a_token_without_expiry_says_so(stack: Stack, tmp_path: Path) -> None:
 def test_an_expired_token_is_refused_by_kadi_with_its_reason(stack: Stack, tmp_path: Path) -> None:
     status, body = _ask(stack, make_token(stack, tmp_path / "t", expires_in_days=-1))
     assert status == 401 and "expired" in body["description"]
+
+
+def test_the_on_save_task_logs_a_token_that_expires_soon(stack: Stack, tmp_path: Path) -> None:
+    """The worker says what doctor says: a service token expiring within two weeks is logged as a warning."""
+    original = stack.service_token_file.read_text()
+    soon = make_token(stack, tmp_path / "soon.token", expires_in_days=5).read_text()
+    mark = len(stack.log("celery.log"))
+    try:
+        stack.service_token_file.write_text(soon)
+        created = create_batch_record(stack.scientist(), record())
+        found = wait_annotation(stack.scientist(), created["id"], timeout=60)  # the check still runs
+        assert found["verdict"] == "pass"
+        logged = wait_for(lambda: "eln-msc: the service token expires at" in (log := stack.log("celery.log")[mark:])
+                          and log, 30, what="the expiry warning in the worker's log")
+    finally:
+        stack.service_token_file.write_text(original)
+    line = next(line for line in logged.splitlines() if "the service token expires at" in line)
+    assert "WARNING" in line and ("in 5.0 days" in line or "in 4.9 days" in line), line
+    assert soon.strip() not in logged

@@ -20,6 +20,7 @@ from eln_msc_plugin.eln.base import (
     Tally,
     WriteOutcome,
 )
+from eln_msc_plugin.eln.expiry import parse_expiry
 from eln_msc_plugin.eln.http import DEFAULT_TIMEOUT, Token
 from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.kadi import content as kadi_content
@@ -66,7 +67,10 @@ class KadiAdapter:
             identity: dict[str, Any] = found if isinstance(found, dict) else {}
             if not isinstance(me.get("id"), int):
                 raise ElnError("read the token's user: the answer names no user id")
+            token = self.client.token_info() or {}
             self._account = Account(str(me["id"]), str(identity.get("username") or me.get("displayname") or me["id"]),
+                                    scopes=tuple(str(s) for s in token.get("scopes") or ()),
+                                    expires_at=parse_expiry(token.get("expires_at")),
                                     details={"system role": str(me.get("system_role") or "")})
         return self._account
 

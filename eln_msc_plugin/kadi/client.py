@@ -64,6 +64,16 @@ class KadiClient:
     def info(self) -> dict[str, Any]:
         return self._json("GET", "api/info", "read the Kadi version")
 
+    def token_info(self) -> dict[str, Any] | None:
+        """The token's name, scopes and expiry, from the plugin's endpoint (kadi/token_api.py); None where the
+        plugin is not installed (Kadi's own API does not say when a token expires)."""
+        response = self.session.request("GET", "api/eln_msc/token")
+        if response.status_code == 404:
+            return None
+        body = check(response, "read the token's expiry")
+        found = body.get("token") if isinstance(body, dict) and body.get("eln_msc") else None
+        return found if isinstance(found, dict) else None
+
     def record(self, record_id: int) -> dict[str, Any]:
         return self._json("GET", f"api/records/{record_id}", f"read record {record_id}")
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 
 from eln_msc_plugin.eln.base import ElnAdapter
+from eln_msc_plugin.eln.expiry import parse_expiry, token_expiry
 from eln_msc_plugin.eln.spec import AdapterConfig, Check
 from eln_msc_plugin.errors import ConfigError, ElnError
 from eln_msc_plugin.kadi.annotation import annotation_of
@@ -53,9 +54,26 @@ def check_api(client: KadiClient) -> list[Check]:
     except ElnError as error:
         fix = ("create a personal access token for the service account (scopes user.read, record.read, record.update)"
                if error.status == 401 else "")
+        if "Access token has expired" in str(error):  # Kadi's own words for an expired token
+            fix = "create a new token and write it to the token file (docs/admin-install.md, step 2.4)"
         return checks + [Check("token", False, str(error), fix)]
+    checks.append(check_expiry(client))
     checks += check_record_access(client)
     return checks
+
+
+def check_expiry(client: KadiClient) -> Check:
+    """When the token expires (the plugin's endpoint says): a warning 14 days ahead, a failure once expired."""
+    try:
+        token = client.token_info()
+    except ElnError as error:
+        return Check("token expiry", False, str(error))
+    if token is None:
+        return Check("token expiry", True, "not known: the plugin is not enabled in this Kadi (its endpoint tells "
+                     "the expiry)", "enable the plugin (docs/admin-install.md, step 3)", warning=True)
+    level, text = token_expiry(parse_expiry(token.get("expires_at")))
+    fix = "" if level == "ok" else "create a new token and write it to the token file (docs/admin-install.md, step 2.4)"
+    return Check("token expiry", level != "fail", text, fix, warning=level == "warn")
 
 
 def check_record_access(client: KadiClient) -> list[Check]:

@@ -31,6 +31,7 @@ from eln_msc_plugin.kadi.annotation import tag_names
 from eln_msc_plugin.kadi.content import is_batch_file
 from eln_msc_plugin.kadi.revisions import object_annotation_only
 from eln_msc_plugin.kadi.settings import Settings
+from eln_msc_plugin.kadi.token_api import say_token_expiry
 from eln_msc_plugin.pipeline import Engine, build_engine
 
 NAME = "eln_msc"
@@ -110,6 +111,7 @@ def judge_record_task(self: Any, record_id: int, revision_id: int | None = None,
     """Judge a record revision and annotate it; on a failure to reach Kadi, retry later with backoff."""
     try:
         config = settings()
+        say_token_expiry(config.token().reveal())
         with record_lock(record_id), KadiAdapter(config.kadi_url, config.token(), timeout=(5.0, config.timeout),
                                                  write_via="plugin") as adapter:
             # A retry reads the record afresh: the snapshot may be of a revision long superseded.
