@@ -103,6 +103,7 @@ class Annotation:
     sources: str = ""  # the sources judged, `name@digest, ...`
     supersedes: str = ""  # a sentence naming the previous annotation, when there was one
     report: bytes = b""  # the full report document (JSON)
+    altered: str = ""  # who changed the previous verdict by hand, where the ELN tells; this one restores it
 
     def same_judgement(self, other: Annotation | None) -> bool:
         """True when `other` judged the same content with the same rules and engine."""
