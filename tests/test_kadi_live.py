@@ -58,7 +58,7 @@ def test_card_never_shows_a_verdict_the_plugin_did_not_write(stack: Stack, scien
     web = scientist_web
     state = _qc(web, stack, created["id"])
     assert state["verdict"] == "fail"
-    assert state["altered"] == f"MSC Scientist (scientist) in revision {tampered}"
+    assert state["altered"] == f"changed by MSC Scientist (scientist) in revision {tampered}"
     assert state["state"] == "stale"  # this type is not checked on save, so no check is on its way
     page = web.get(f"{stack.url}/records/{created['id']}", timeout=10).text
     assert 'data-verdict="fail"' in page and "MSC batch QC: FAIL" in page and "MSC batch QC: PASS" not in page

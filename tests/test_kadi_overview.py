@@ -24,9 +24,12 @@ def test_verdict_card_escapes_findings_and_names_what_it_judged() -> None:
     (CardView({}, "pending"), "MSC batch QC: checking", "Judged revision"),
     (CardView(ANNOTATION, "stale"), "The record has changed since this check.", "on its way"),
     (CardView({}, "unavailable"), "no verdict is shown", "FAIL"),
-    (CardView(ANNOTATION, "pending", "Eve (eve) in revision 13"),
+    (CardView(ANNOTATION, "pending", "changed by Eve (eve) in revision 13"),
      "changed by Eve (eve) in revision 13, not by the QC check", "PASS"),
-], ids=["current", "pending-with-verdict", "pending-first-check", "stale", "unavailable", "altered"])
+    (CardView(dict(ANNOTATION, altered="changed by Eve (eve) in revision 13")),
+     "put the true verdict back after it was changed by Eve (eve) in revision 13", "not by the QC check"),
+], ids=["current", "pending-with-verdict", "pending-first-check", "stale", "unavailable", "altered",
+        "restored"])
 def test_each_state_says_what_it_means(view: CardView, says: str, never: str) -> None:
     assert view.state in STATES
     html = render(view)

@@ -39,13 +39,14 @@ class KadiAdapter:
 
     def __init__(self, base_url: str, token: Token | None, *, timeout: Any = DEFAULT_TIMEOUT,
                  meter: Callable[[str], None] | None = None, client: KadiClient | None = None,
-                 write_via: str = "auto") -> None:
+                 write_via: str = "auto", me: str | None = None) -> None:
         self.client = client or KadiClient(base_url, token, timeout=timeout, meter=meter)
         self.base_url = self.client.base_url
         self.tally: Tally = self.client.session.tally
         self.write_via = write_via  # auto | plugin | patch (see kadi/write.py)
         self.before_write: Callable[[], None] | None = None  # lets a test make a concurrent save
         self._account: Account | None = None
+        self._me = me  # the account's user id, when the host knows it without asking (the on-save task)
 
     def __repr__(self) -> str:
         return f"KadiAdapter({self.base_url!r}, token=***)"
@@ -78,12 +79,13 @@ class KadiAdapter:
         return Listing(self.client, query, self.ref_from_listing)
 
     def read(self, ref: RecordRef) -> Content:
-        return kadi_content.read(self.client, ref)
+        return kadi_content.read(self.client, ref, self._me or (self._account.id if self._account else None))
 
     def prepare(self, content: Content) -> Content:
         return kadi_content.prepare(self.client, content)
 
     def annotate(self, content: Content, annotation: Annotation, *, dry_run: bool = False) -> WriteOutcome:
+        annotation.altered = getattr(content.state, "altered", "") or annotation.altered
         return write.annotate(self.client, content, annotation, dry_run=dry_run, via=self.write_via,
                               before_write=self.before_write, me=lambda: self.account().id)
 

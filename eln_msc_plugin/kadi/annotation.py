@@ -61,6 +61,8 @@ def to_extra(annotation: Annotation) -> dict[str, Any]:
     ]
     if annotation.supersedes:
         members.append(_extra("str", "supersedes", annotation.supersedes))
+    if annotation.altered:
+        members.append(_extra("str", "altered", annotation.altered))
     return {"type": "dict", "key": ANNOTATION_KEY, "value": members}
 
 
@@ -77,7 +79,8 @@ def from_extras(extras: Any) -> Annotation | None:
         evaluated_at=str(found.get("evaluated_at") or ""), report_file=str(found.get("report_file") or ""),
         findings=[str(f) for f in found.get("findings") or [] if isinstance(f, str)],
         counts={str(k): v for k, v in counts.items() if isinstance(v, int)} if isinstance(counts, dict) else {},
-        sources=str(found.get("files_judged") or ""), supersedes=str(found.get("supersedes") or ""))
+        sources=str(found.get("files_judged") or ""), supersedes=str(found.get("supersedes") or ""),
+        altered=str(found.get("altered") or ""))
 
 
 def tag_names(tags: Any) -> list[str]:

@@ -19,7 +19,7 @@ from eln_msc_plugin.kadi import ANNOTATION_KEY, KADI_RECORD
 from eln_msc_plugin.kadi.annotation import from_extras, tag_names
 from eln_msc_plugin.kadi.client import KadiClient
 from eln_msc_plugin.kadi.extras import has_batch_extras
-from eln_msc_plugin.kadi.revisions import RECENT, is_annotation_revision, newest_revision
+from eln_msc_plugin.kadi.revisions import RECENT, is_annotation_revision, is_own_revision, newest_revision
 
 
 @dataclass
@@ -33,6 +33,8 @@ class KadiState:
     files: list[dict[str, Any]]
     recent: list[dict[str, Any]] | None = None  # the newest revisions, once read
     judged: dict[str, Any] = field(default_factory=dict)  # the revision judged (once prepared)
+    me: str | None = None  # the plugin's account, when known: its own annotation writes are passed over
+    altered: str = ""  # who changed the verdict by hand (the on-save hook tells): the check puts it back
 
     @property
     def file_names(self) -> set[str]:
@@ -84,11 +86,16 @@ def complete(current: Annotation | None, state: KadiState) -> bool:
             and current.report_file in state.file_names)
 
 
-def read(client: KadiClient, ref: RecordRef) -> Content:
-    """Sources and annotation from the extras the caller holds (or the newest revisions), plus the files."""
+def read(client: KadiClient, ref: RecordRef, me: str | None = None) -> Content:
+    """Sources and annotation from the extras the caller holds (or the newest revisions), plus the files.
+
+    A verdict changed by hand (`altered` in what the on-save hook holds) is never taken as the annotation in
+    place: the record is judged again and the true verdict written back, saying who altered it.
+    """
     record_id = int(ref.id)
     held = ref.listing
-    state = KadiState(record_id, str(held.get("identifier") or ref.label or record_id), [], [], [])
+    state = KadiState(record_id, str(held.get("identifier") or ref.label or record_id), [], [], [], me=me,
+                      altered=str(held.get("altered") or ""))
     if isinstance(held.get("extras"), list):
         state.extras, state.tags = list(held["extras"]), tag_names(held.get("tags"))
     else:
@@ -96,7 +103,7 @@ def read(client: KadiClient, ref: RecordRef) -> Content:
         if stop is not None:
             return stop
     state.files = client.files(record_id)
-    current = from_extras(state.extras)
+    current = None if state.altered else from_extras(state.extras)
     return Content(ref, ref.revision or "", sources(client, state), current, complete(current, state), state=state)
 
 
@@ -108,9 +115,9 @@ def prepare(client: KadiClient, content: Content) -> Content:
         if stop is not None:
             return stop
     content.sources = sources(client, state)
-    content.current = from_extras(state.extras)
+    content.current = None if state.altered else from_extras(state.extras)
     content.complete = complete(content.current, state)
-    content.previous = content.current or _last_written(state.recent or [])
+    content.previous = content.current or _last_written(state.recent or [], state.me)
     content.judged_revision = str(state.judged["id"])
     return content
 
@@ -118,7 +125,7 @@ def prepare(client: KadiClient, content: Content) -> Content:
 def _revisions(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | None:
     """Read the newest revisions into `state`; a stale or skipped `Content` when there is nothing to judge."""
     state.recent = client.revisions(state.record_id, per_page=RECENT)
-    newest = newest_revision(client, state.record_id, state.recent)
+    newest = newest_revision(client, state.record_id, state.recent, state.me)
     if newest is None:
         return Content(ref, status="skipped", detail="the record has no revision to judge")
     if ref.revision is not None and str(newest["id"]) != ref.revision:
@@ -131,9 +138,9 @@ def _revisions(client: KadiClient, state: KadiState, ref: RecordRef) -> Content 
     return None
 
 
-def _last_written(recent: list[dict[str, Any]]) -> Annotation | None:
-    """The last annotation written, when a later save dropped it from the extras (for `supersedes`)."""
+def _last_written(recent: list[dict[str, Any]], me: str | None = None) -> Annotation | None:
+    """The last annotation written, when a later save dropped (or a person altered) it (for `supersedes`)."""
     for revision in recent:
-        if is_annotation_revision(revision):
+        if is_own_revision(revision, me) if me is not None else is_annotation_revision(revision):
             return from_extras((revision.get("data") or {}).get("extras"))
     return None

@@ -20,11 +20,11 @@ from kadi.lib.plugins.core import PluginBlueprint
 from kadi.lib.web import url_for
 from kadi.modules.records.models import Record
 
-from eln_msc_plugin.kadi import TAG_PREFIX
 from eln_msc_plugin.kadi.annotation import annotation_of
 from eln_msc_plugin.kadi.content import files_fingerprint
 from eln_msc_plugin.kadi.overview import CardView, live_box, render
 from eln_msc_plugin.kadi.plugin import NAME, _own_annotation, service_user_id, settings
+from eln_msc_plugin.kadi.revisions import altered_by_hand, verdict_marks
 from eln_msc_plugin.kadi.settings import Settings
 
 RECORD_PAGES = ("records.view_record", "records.view_record_by_identifier")
@@ -76,12 +76,6 @@ def _revisions(record: Any) -> Iterator[Any]:
             return
 
 
-def _verdict_marks(revision: Any) -> tuple[dict[str, Any], list[str]]:
-    """The annotation and the qc-* tags a revision holds."""
-    tags = sorted(str(t.get("name") if isinstance(t, dict) else t) for t in revision.tags or [])
-    return annotation_of(list(revision.extras or [])), [t for t in tags if t.startswith(TAG_PREFIX)]
-
-
 @dataclass
 class _Walk:
     """What the newest revisions say: the one a verdict must judge, the plugin's newest write, those before."""
@@ -109,18 +103,16 @@ def _altered_by(walk: _Walk, service: int | None) -> str:
     seen = walk.seen or []
     if not seen:
         return ""
-    own_marks = _verdict_marks(walk.own) if walk.own is not None else ({}, [])
-    if _verdict_marks(seen[0]) == own_marks:
+    own_marks = verdict_marks(walk.own) if walk.own is not None else ({}, [])
+    if verdict_marks(seen[0]) == own_marks:
         return ""
     for revision in seen:
         if revision is walk.own:
             break
-        parent = revision.parent
-        if revision.user_id != service and (parent is None or _verdict_marks(revision) != _verdict_marks(parent)):
-            user = revision.user
-            name = f"{user.displayname} ({user.identity.username})" if user and user.identity else "another user"
-            return f"{name} in revision {revision.id}"
-    return "someone other than the QC check"
+        altered = altered_by_hand(revision, service)
+        if altered:
+            return altered
+    return "changed by someone other than the QC check"
 
 
 def _files_now(record: Any) -> str:
@@ -144,7 +136,7 @@ def card_view(record: Any) -> CardView | None:
     if service is None:
         return _unavailable(record, config)
     walk = _walk(record, config, service)
-    annotation = _verdict_marks(walk.own)[0] if walk.own is not None else {}
+    annotation = verdict_marks(walk.own)[0] if walk.own is not None else {}
     altered = _altered_by(walk, service)
     checked = config.checks_type(record.type)
     if not (annotation or altered or checked):

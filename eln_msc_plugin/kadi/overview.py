@@ -30,7 +30,7 @@ class CardView:
 
     `state`: current (it judges the record as it is now), pending (a check is on its way), stale (the record
     changed, and its type is not checked on save), unavailable (the plugin cannot tell: misconfigured).
-    `altered` names who changed the verdict on the record, when that was not the plugin.
+    `altered` says who changed the verdict on the record ("changed by … in revision …"), when not the plugin.
     """
 
     annotation: Mapping[str, Any] = field(default_factory=dict)
@@ -45,8 +45,11 @@ def _note(text: str, kind: str = "text-muted") -> str:
 def _notes(view: CardView) -> str:
     notes = ""
     if view.altered:
-        notes += _note(f"The verdict on this record was changed by {view.altered}, not by the QC check. "
+        notes += _note(f"The verdict on this record was {view.altered}, not by the QC check. "
                        "This card shows the check's own verdict.", "text-danger")
+    elif view.annotation.get("altered"):
+        notes += _note(f"This check put the true verdict back after it was {view.annotation['altered']}.",
+                       "text-danger")
     if view.state == "pending" and view.annotation:
         notes += _note("The record has changed since this check; a new check is on its way.")
     elif view.state == "stale" and view.annotation:

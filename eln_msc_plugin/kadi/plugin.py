@@ -29,7 +29,7 @@ from eln_msc_plugin.kadi import endpoint  # noqa: F401 - registers the annotatio
 from eln_msc_plugin.kadi.adapter import KadiAdapter
 from eln_msc_plugin.kadi.annotation import tag_names
 from eln_msc_plugin.kadi.content import is_batch_file
-from eln_msc_plugin.kadi.revisions import object_annotation_only
+from eln_msc_plugin.kadi.revisions import altered_by_hand, object_annotation_only
 from eln_msc_plugin.kadi.settings import Settings
 from eln_msc_plugin.kadi.token_api import say_token_expiry
 from eln_msc_plugin.pipeline import Engine, build_engine
@@ -87,8 +87,12 @@ def _queue(revision: Any) -> None:
         return
     if not config.checks_type(record_type) or _own_annotation(revision, config):
         return
+    service = service_user_id(config)
+    # A person who changed the verdict tag or extra by hand: the check puts the true verdict back and says so.
+    altered = altered_by_hand(revision, service) if snapshot is not None else ""
     # Start the check a moment later, so it does not compete with the save's own response for the CPU.
-    judge_record_task.apply_async(kwargs={"record_id": record.id, "revision_id": revision_id, "snapshot": snapshot},
+    judge_record_task.apply_async(kwargs={"record_id": record.id, "revision_id": revision_id, "snapshot": snapshot,
+                                          "service_user": service, "altered": altered},
                                   countdown=config.start_delay)
 
 
@@ -107,15 +111,16 @@ def kadi_post_resource_change(revision: Any) -> None:
 
 @celery.task(name=TASK, bind=True, soft_time_limit=600)
 def judge_record_task(self: Any, record_id: int, revision_id: int | None = None, snapshot: dict[str, Any] | None = None,
-                      **kwargs: Any) -> dict[str, Any]:
+                      service_user: int | None = None, altered: str = "", **kwargs: Any) -> dict[str, Any]:
     """Judge a record revision and annotate it; on a failure to reach Kadi, retry later with backoff."""
     try:
         config = settings()
         say_token_expiry(config.token().reveal())
         with record_lock(record_id), KadiAdapter(config.kadi_url, config.token(), timeout=(5.0, config.timeout),
-                                                 write_via="plugin") as adapter:
+                                                 write_via="plugin", me=_str_or_none(service_user)) as adapter:
             # A retry reads the record afresh: the snapshot may be of a revision long superseded.
-            held = snapshot if self.request.retries == 0 and isinstance(snapshot, dict) else None
+            fresh = snapshot if self.request.retries == 0 and isinstance(snapshot, dict) else {}
+            held = {**fresh, "altered": altered} if altered else fresh or None
             ref = adapter.ref(str(record_id), str(revision_id) if revision_id is not None else None, held)
             outcome = judge_and_annotate(adapter, engine_for(config), ref)
     except ElnError as error:
@@ -129,6 +134,10 @@ def judge_record_task(self: Any, record_id: int, revision_id: int | None = None,
              outcome.verdict, outcome.status, outcome.reads, outcome.writes)
     return {"record_id": record_id, "revision_id": outcome.judged_revision, "status": outcome.status,
             "verdict": outcome.verdict, "detail": outcome.detail, "reads": outcome.reads, "writes": outcome.writes}
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _retry(self: Any, record_id: int, error: Exception) -> dict[str, Any]:

@@ -122,15 +122,20 @@ def annotation(client: KadiClient, record_id: int) -> dict[str, Any]:
 
 
 def wait_annotation(client: KadiClient, record_id: int, judged_revision: int | None = None,
-                    timeout: float = 20.0) -> dict[str, Any]:
-    """The record's annotation once it judges `judged_revision` (or any, when None)."""
+                    timeout: float = 60.0) -> dict[str, Any]:
+    """The record's annotation once it is whole (its `msc_qc` extra, the verdict tag and the report file the
+    extra names, all there) and judges `judged_revision` (or any, when None)."""
     def ready() -> dict[str, Any] | None:
         found = annotation(client, record_id)
-        if found and (judged_revision is None or found.get("judged_revision") == judged_revision):
-            return found
-        return None
+        if not found or (judged_revision is not None and found.get("judged_revision") != judged_revision):
+            return None
+        if f"qc-{found.get('verdict')}" not in found["_tags"]:
+            return None
+        if found.get("report_file") not in {f["name"] for f in client.files(record_id)}:
+            return None
+        return found
 
-    return wait_for(ready, timeout, what=f"the annotation of record {record_id} (revision {judged_revision})")
+    return wait_for(ready, timeout, what=f"the whole annotation of record {record_id} (revision {judged_revision})")
 
 
 def human_revision(client: KadiClient, record_id: int, username: str = "scientist") -> int:
