@@ -40,7 +40,8 @@ def test_annotates_correctly_then_a_rerun_writes_nothing(stack: Stack, tmp_path:
         rows = state.rows(again.seen)
         state.close()
     assert again.statuses == {"unchanged": 30} and again.writes == 0
-    assert proxy.writes_reaching_kadi() == [] and len(proxy.log) == 2 + 30  # who am I, a page, 1 read a record
+    # who am I and the token's expiry, a page, then 1 read a record
+    assert proxy.writes_reaching_kadi() == [] and len(proxy.log) == 3 + 30
     assert {int(r["id"]): r["verdict"] for r in rows} == expected  # rows of unchanged records, judged again
     assert all(r["metrics"] for r in rows if r["verdict"] != "error")  # extras in hand: judged without a request
     assert set(service_revisions(stack, list(expected)).values()) == {1}
@@ -48,7 +49,7 @@ def test_annotates_correctly_then_a_rerun_writes_nothing(stack: Stack, tmp_path:
     third, state = run_backfill(options(stack, record_type, tmp_path))
     rows = state.rows(third.seen)
     state.close()
-    assert third.statuses == {"unchanged": 30} and third.requests == 2  # who am I, and one listing page
+    assert third.statuses == {"unchanged": 30} and third.requests == 3  # who am I, its expiry, one listing page
     assert {int(r["id"]): r["verdict"] for r in rows} == expected  # the report is complete without judging again
 
 
