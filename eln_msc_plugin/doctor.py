@@ -10,33 +10,53 @@ import argparse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from eln_msc_plugin.eln.arguments import add_eln_arguments, chosen_adapter, secret_from
+from eln_msc_plugin.eln.arguments import Chosen, add_eln_arguments, chosen_adapter, secret_from
 from eln_msc_plugin.eln.spec import AdapterSpec, Check
-from eln_msc_plugin.errors import ConfigError, ElnError
+from eln_msc_plugin.errors import ConfigError, ElnAnswerError, ElnError
 
 DOCTOR_TIMEOUT = (5.0, 15.0)
 
 
 def run_checks(args: argparse.Namespace) -> list[Check]:
+    """The adapter's checks. A bad secret, token file or URL is a `ConfigError`, and so is a server whose answers
+    are not the ELN's (status 2, one line): no list of checks that all fail for the same reason."""
     chosen = chosen_adapter(args, args.eln_specs)
     assert chosen is not None
-    try:
-        secret = secret_from(args, chosen.spec)
-    except ConfigError as error:
-        return [Check("token", False, str(error), "set the variable or pass --token-file")]
-    config = chosen.config(secret, timeout=DOCTOR_TIMEOUT)
+    config = chosen.config(secret_from(args, chosen.spec), timeout=DOCTOR_TIMEOUT)
     adapter = chosen.spec.create(config)
     checks: list[Check] = []
     try:
+        _answers_as_the_eln(adapter, chosen)
         if chosen.spec.doctor is None:
             return _generic(adapter)
         for check in chosen.spec.doctor(adapter, config):
             checks.append(check)
+    except ElnAnswerError as error:
+        raise _not_the_eln(chosen, str(error)) from None
     except ElnError as error:  # a check that could not finish is a failed check, not a traceback
         checks.append(Check("unfinished", False, str(error)))
+    except ConfigError:
+        raise
+    except Exception as error:  # an answer the adapter's checks did not expect: not a traceback either
+        raise _not_the_eln(chosen, f"its answers were not understood ({type(error).__name__})") from None
     finally:
         adapter.close()
     return checks
+
+
+def _answers_as_the_eln(adapter: Any, chosen: Chosen) -> None:
+    """Ask first who the credentials act as: a server that answers, but not as the ELN's API does (a wrong URL,
+    a proxy's page, a JSON list, a user without an id), is not the ELN."""
+    try:
+        adapter.account()
+    except ElnAnswerError as error:
+        raise _not_the_eln(chosen, str(error)) from None
+    except ElnError:
+        pass  # refused, unreachable, redirected elsewhere: the adapter's own checks say what to fix
+
+
+def _not_the_eln(chosen: Chosen, why: str) -> ConfigError:
+    return ConfigError(f"{chosen.url}: {why}; is this the address of {chosen.spec.title}?")
 
 
 def _generic(adapter: Any) -> list[Check]:

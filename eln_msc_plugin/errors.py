@@ -64,3 +64,8 @@ class ElnError(ElnMscError):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+
+
+class ElnAnswerError(ElnError):
+    """The server answered, but not as the ELN's API does (a body that is not JSON, another shape, a member
+    missing): the URL is most likely not the ELN's, or something in front of it answers instead."""

@@ -23,7 +23,7 @@ from eln_msc_plugin.backfill.state import DONE, State
 from eln_msc_plugin.eln.base import ChangeQuery, Changes, ElnAdapter, RecordRef
 from eln_msc_plugin.eln.judge import Outcome, judge_and_annotate
 from eln_msc_plugin.eln.spec import AdapterConfig, AdapterSpec
-from eln_msc_plugin.errors import ElnError
+from eln_msc_plugin.errors import ElnError, mask
 from eln_msc_plugin.pipeline import Engine, build_engine
 from eln_msc_plugin.progress import Progress
 
@@ -128,8 +128,9 @@ class Backfill:
                 try:
                     self._judge(adapter, ref)
                 except Exception as error:  # one record must not end the run
-                    self.state.fail(ref.id, f"{type(error).__name__}: {error}")
-                    self._count(ref.id, "failed", None, str(error))
+                    # an exception of another library may quote the server's answer: masked like our own errors
+                    self.state.fail(ref.id, mask(f"{type(error).__name__}: {error}"))
+                    self._count(ref.id, "failed", None, mask(str(error)))
                 finally:
                     self.queue.task_done()
             self.queue.task_done()

@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from eln_msc_plugin.errors import ConfigError
+from eln_msc_plugin.errors import ConfigError, mask
+from eln_msc_plugin.output import strict_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,13 +102,13 @@ class State:
             self._db.execute(
                 "UPDATE records SET status=?, revision=?, verdict=?, error=NULL, ruleset_sha256=?, settled_modified=?, "
                 "row=COALESCE(?, row), updated_at=? WHERE id=?",
-                (status, revision, verdict, sha256, settled_modified, json.dumps(row) if row else None, _now(),
+                (status, revision, verdict, sha256, settled_modified, mask(strict_json(row)) if row else None, _now(),
                  str(record_id)))
 
     def fail(self, record_id: str | int, error: str) -> None:
         with self._lock:
             self._db.execute("UPDATE records SET status='failed', error=?, updated_at=? WHERE id=?",
-                             (error[:500], _now(), str(record_id)))
+                             (mask(error)[:500], _now(), str(record_id)))
 
     def rows(self, ids: set[str] | None = None) -> list[dict[str, Any]]:
         """The report rows (with status, error and attempts), by record id; all when `ids` is None."""

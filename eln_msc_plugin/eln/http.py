@@ -22,9 +22,10 @@ from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from eln_msc_plugin import __version__
+from eln_msc_plugin.display import printable
 from eln_msc_plugin.eln.auth import BearerAuth, Token, scrub
 from eln_msc_plugin.eln.base import Tally
-from eln_msc_plugin.errors import ConfigError, ElnError
+from eln_msc_plugin.errors import ConfigError, ElnAnswerError, ElnError
 
 __all__ = ["DEFAULT_TIMEOUT", "ElnSession", "Token", "check", "make_retry"]
 
@@ -159,15 +160,24 @@ def _reason(error: Exception) -> str:
     return match.group(0).strip() if match else type(error).__name__
 
 
-def check(response: requests.Response, what: str) -> Any:
-    """The JSON body of a successful response; an `ElnError` that says what went wrong otherwise."""
+def check(response: requests.Response, what: str, expect: type | None = None) -> Any:
+    """The JSON body of a successful response (of type `expect`, when given); an `ElnError` that says what went
+    wrong otherwise (an `ElnAnswerError` when the answer is not JSON, or not of that type)."""
     if response.status_code < 400:
         if not response.content:
-            return None
+            if expect is None:
+                return None
+            raise ElnAnswerError(f"{what}: the ELN answered {response.status_code} with nothing")
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
-            raise ElnError(f"{what}: the ELN answered {response.status_code} with a body that is not JSON") from None
+            raise ElnAnswerError(f"{what}: the ELN answered {response.status_code} with a body that is not JSON "
+                                 f"({_kind(response)})") from None
+        if expect is not None and not isinstance(body, expect):
+            raise ElnAnswerError(f"{what}: the ELN answered {response.status_code} with a JSON "
+                                 f"{_JSON_NAMES.get(type(body), type(body).__name__)} where its API gives a JSON "
+                                 f"{_JSON_NAMES.get(expect, expect.__name__)}")
+        return body
     detail = ""
     try:
         body = response.json()
@@ -182,6 +192,16 @@ def check(response: requests.Response, what: str) -> Any:
     message = (f"{what}: HTTP {response.status_code}" + (f" ({hint})" if hint else "")
                + (f": {detail}" if detail else ""))
     raise ElnError(message, status=response.status_code, retryable=response.status_code in RETRY_STATUSES)
+
+
+_JSON_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string", int: "number", float: "number",
+                                bool: "boolean", type(None): "null"}
+
+
+def _kind(response: requests.Response) -> str:
+    """What the body was instead, without showing it: its content type."""
+    kind = (response.headers.get("Content-Type") or "no content type").split(";")[0].strip()
+    return printable(kind[:80])
 
 
 def sent_secrets(response: requests.Response) -> list[str]:

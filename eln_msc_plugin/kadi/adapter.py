@@ -22,7 +22,7 @@ from eln_msc_plugin.eln.base import (
 )
 from eln_msc_plugin.eln.expiry import parse_expiry
 from eln_msc_plugin.eln.http import DEFAULT_TIMEOUT, Token
-from eln_msc_plugin.errors import ElnError
+from eln_msc_plugin.errors import ElnAnswerError
 from eln_msc_plugin.kadi import content as kadi_content
 from eln_msc_plugin.kadi import write
 from eln_msc_plugin.kadi.client import KadiClient
@@ -67,7 +67,7 @@ class KadiAdapter:
             found = me.get("identity")
             identity: dict[str, Any] = found if isinstance(found, dict) else {}
             if not isinstance(me.get("id"), int):
-                raise ElnError("read the token's user: the answer names no user id")
+                raise ElnAnswerError("read the token's user: the answer names no user id")
             token = self.client.token_info() or {}
             self._account = Account(str(me["id"]), str(identity.get("username") or me.get("displayname") or me["id"]),
                                     scopes=tuple(str(s) for s in token.get("scopes") or ()),

@@ -8,7 +8,7 @@ from typing import Any
 
 from eln_msc_plugin.eln.auth import BearerAuth
 from eln_msc_plugin.eln.http import DEFAULT_TIMEOUT, ElnSession, Token, check
-from eln_msc_plugin.errors import ElnError
+from eln_msc_plugin.errors import ElnAnswerError, ElnError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 PER_PAGE = 100
@@ -44,9 +44,7 @@ class KadiClient:
 
     def _json(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
         """The JSON object Kadi answers with; an `ElnError` for an error or any other shape of answer."""
-        body = check(self.session.request(method, path, **kwargs), what)
-        if not isinstance(body, dict):
-            raise ElnError(f"{what}: the answer is not the JSON object Kadi sends")
+        body: dict[str, Any] = check(self.session.request(method, path, **kwargs), what, expect=dict)
         return body
 
     def _items(self, path: str, what: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -54,7 +52,7 @@ class KadiClient:
         body = self._json("GET", path, what, params=params)
         items, pagination = body.get("items"), body.get("_pagination")
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise ElnError(f"{what}: the answer is not a Kadi listing")
+            raise ElnAnswerError(f"{what}: the answer is not a Kadi listing")
         pages = pagination.get("total_pages", 1) if isinstance(pagination, dict) else 1
         return items, pages if isinstance(pages, int) else 1
 

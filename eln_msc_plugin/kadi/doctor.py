@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from eln_msc_plugin.eln.base import ElnAdapter
 from eln_msc_plugin.eln.expiry import parse_expiry, token_expiry
+from eln_msc_plugin.eln.http import check
 from eln_msc_plugin.eln.spec import AdapterConfig, Check
 from eln_msc_plugin.errors import ConfigError, ElnError
 from eln_msc_plugin.kadi.annotation import annotation_of
@@ -45,7 +46,9 @@ def check_api(client: KadiClient) -> list[Check]:
         response = client.session.request("GET", "api/info")
     except ElnError as error:
         return [Check("reachable", False, str(error), "check the URL, the network path and that uWSGI runs")]
-    version = response.json().get("version", "?") if response.status_code == 200 else "?"
+    # through the shared check: an answer that is not Kadi's is an ElnAnswerError, which the doctor host reports
+    version = check(response, "read the Kadi version", expect=dict).get("version", "?") \
+        if response.status_code == 200 else "?"
     checks.append(Check("reachable", True, f"Kadi {version} answers at {client.base_url}"))
     try:
         me = client.me()
