@@ -132,6 +132,8 @@ def listing(path: str) -> tuple[int, dict[str, str], Any]:
     repeats the token (as a careless proxy or a debug page might)."""
     if path.startswith("/api/users/me"):
         return 200, {}, {"id": 7, "identity": {"username": "svc"}, "system_role": "admin"}
+    if path.startswith("/api/eln_msc/token"):
+        return 404, {}, {"code": 404, "description": "not found"}  # the plugin's endpoint: not installed here
     if path.startswith("/api/records?"):
         items = [{"id": i, "identifier": f"r{i}", "title": f"record {i}", "last_modified": "2026-01-02T03:04:05+00:00"}
                  for i in (1, 2)]
