@@ -14,6 +14,12 @@ def fold_findings(findings: list[Finding]) -> list[Finding]:
     MAX_FINDINGS in all, each rule that spoke among them, the rest summed up in a last `report` finding."""
     if len(findings) <= limits.FOLD_AFTER:
         return findings
+    per_rule: dict[tuple[str, str], int] = {}
+    for finding in findings:
+        key2 = (finding.rule, finding.severity)
+        per_rule[key2] = per_rule.get(key2, 0) + 1
+    if len(findings) <= limits.MAX_FINDINGS and max(per_rule.values()) <= limits.FOLD_AFTER:
+        return findings  # the usual list: a few findings of different rules, nothing to fold
     kept: list[Finding] = []
     last: dict[tuple[str, str, str], Finding] = {}
     seen: dict[tuple[str, str, str], int] = {}

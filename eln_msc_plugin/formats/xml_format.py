@@ -86,7 +86,7 @@ def iter_xml(document: Document, stream: IO[bytes], index: int = 0) -> Generator
                 if root.tag.rpartition("}")[2] not in (RECORD, RECORDS) or local(root.tag) is None:
                     break
             if event == "start":
-                line = elem.sourceline if _is_record(elem) else line
+                line = elem.sourceline  # where the record being read starts (nested or not: a place to point at)
                 continue
             if not _is_record(elem):
                 continue
