@@ -84,8 +84,10 @@ def test_entry_update_to_verdict_and_canvas_without_a_loop(fake: FakeBenchling, 
     fake.tenant.webhooks.clear()  # creation events: not what this test is about
     fake.tenant.emit_entry(entry_id, "v2.entry.updated.fields", ["fields.Operator"])
     assert fake.deliver_pending(f"{served.url}/webhooks") == [202]
-    wait_for(lambda: fake.tenant.entities[entity_id]["fields"]["QC verdict"]["value"] == "fail", "the verdict")
-    (canvas,) = fake.tenant.canvases.values()
+    wait_for(lambda: _settled(served, 1), "the first event to be judged")  # every write of it made
+    with fake.tenant.lock:  # a PATCH sets the fields and queues its event under this lock
+        assert fake.tenant.entities[entity_id]["fields"]["QC verdict"]["value"] == "fail"
+        (canvas,) = fake.tenant.canvases.values()
     assert canvas["resourceId"] == entry_id and "FAIL" in canvas["blocks"][0]["value"]
     # the app's own PATCH made an event; deliver it (and anything it causes) until nothing is left
     rounds = 0
