@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +127,23 @@ def test_a_record_that_keeps_failing_is_recorded_and_the_run_goes_on(stack: Stac
     assert annotated == {i: v for i, v in expected.items() if i != broken}
     assert all((tmp_path / "out" / f"report.{ext}").stat().st_size > 0 for ext in ("html", "csv", "json"))
     assert str(token_file.read_text().strip()) not in result.stdout + result.stderr
+
+
+def test_against_a_kadi_without_the_plugin_it_writes_with_kadis_patch_then_checks(stack: Stack,
+                                                                                  tmp_path: Path) -> None:
+    """The plugin's annotation endpoint missing (as where the plugin is not installed): Kadi's own PATCH, then
+    one read that checks no save slipped in; the endpoint is asked at most once a worker."""
+    record_type = new_type()
+    expected = create_historical(stack, 10, record_type)
+    with FaultProxy(stack.url, Schedule(missing_path=r"^/api/eln_msc/")) as proxy:
+        summary, state = run_backfill(options(stack, record_type, tmp_path, url=proxy.url, workers=2))
+        state.close()
+    assert summary.statuses == {"annotated": 10} and not summary.failed
+    assert verdicts(stack.service(), list(expected)) == expected
+    patches = [e for e in proxy.writes_reaching_kadi(r"^/api/records/\d+$") if e.method == "PATCH"]
+    assert len(patches) == 10 and 1 <= proxy.faults().get("missing404", 0) <= 2
+    checks = [e for e in proxy.log if e.method == "GET" and re.match(r"^/api/records/\d+/revisions", e.path)]
+    assert len(checks) == 2 * 10  # the newest revisions before writing, and once more after
 
 
 def test_a_state_file_refuses_another_scope(stack: Stack, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.kadi
 
 class TestKadiContract(AdapterContract):
     max_reads = 2  # the file list, the newest revisions
-    max_writes = 3  # the report upload (2 requests), then one PATCH
+    max_writes = 1  # the plugin's endpoint: the report file, then tag and extra, in one request
     max_unchanged_requests = 1  # the file list (the extras come with the listing)
 
     @pytest.fixture

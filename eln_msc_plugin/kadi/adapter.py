@@ -2,7 +2,8 @@
 
 Requests per annotation (counted in tests/test_kadi_requests.py): an unchanged record costs one read (its
 file list; the extras come with the listing or the on-save hook) and no write; a changed record two reads
-(files, newest revisions) and three writes (the report upload's two requests, then one PATCH).
+(files, newest revisions) and one write (the plugin's endpoint: the report file, then tag and extra).
+Against a Kadi without the plugin: three reads and three writes (Kadi's two-step upload, then its PATCH).
 """
 
 from __future__ import annotations

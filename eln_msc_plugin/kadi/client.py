@@ -24,6 +24,7 @@ class KadiClient:
         auth = BearerAuth(token) if token is not None else None
         self.session = session or ElnSession(base_url, auth, timeout=timeout, meter=meter)
         self.base_url = self.session.base_url.rstrip("/")
+        self.plugin_endpoint: bool | None = None  # False once this Kadi answered that it has no eln-msc plugin
 
     def __repr__(self) -> str:
         return f"KadiClient({self.base_url!r}, token=***)"

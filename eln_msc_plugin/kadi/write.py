@@ -1,17 +1,19 @@
-"""The Kadi write protocol: the report file first, then tag and `msc_qc` extra in one PATCH that names it.
+"""The Kadi write protocol: the report file first, then tag and `msc_qc` extra in one write that names it.
 
 At no moment does a record's extra name a report file that is not there, and a report file is never
 overwritten (its name carries the revision and a key of what was judged; a name taken is never reused).
 
-The PATCH goes to the plugin's annotation endpoint (kadi/endpoint.py) where the plugin is installed in
-Kadi: under the record's row lock it checks that the revision judged is still the newest and replaces only
-`msc_qc` and the `qc-*` tag, so no concurrent save is ever clobbered. Without the plugin (a backfill
-against a Kadi where it is not installed), Kadi's own PATCH replaces the whole extras and tags lists; then
-the newest revisions are read afterwards, and a save that slipped in between is put back (one more read).
+Where the plugin is installed in Kadi, one request does it all: the plugin's annotation endpoint
+(kadi/endpoint.py) stores the report as a new file, then, under the record's row lock and only if the
+revision judged is still the newest, replaces `msc_qc` and the `qc-*` tag alone, so no concurrent save is
+ever clobbered. Without the plugin (a backfill against a Kadi where it is not installed): Kadi's two-step
+upload, then Kadi's own PATCH, which replaces the whole extras and tags lists, then one more read of the
+newest revisions, and a save that slipped in between is put back (kadi/guard.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -24,9 +26,9 @@ from eln_msc_plugin.kadi.client import KadiClient
 from eln_msc_plugin.kadi.content import KadiState
 
 ENDPOINT = "api/eln_msc/records/{id}/annotation"
+TRIES = 3
 MARKER = "eln_msc"  # every answer of the plugin's endpoint carries it; a 404 without it: no plugin there
 log = logging.getLogger("eln_msc_plugin.kadi")
-_NO_ENDPOINT: set[str] = set()  # Kadi base URLs found without the plugin's endpoint (this process)
 
 
 def free_name(name: str, taken: set[str]) -> str:
@@ -60,40 +62,49 @@ def annotate(client: KadiClient, content: Content, annotation: Annotation, *, dr
              via: str = "auto", before_write: Any = None, me: Any = None) -> WriteOutcome:
     """Write `annotation` onto the record `content` was read from."""
     state: KadiState = content.state
+    annotation.report_file = free_name(annotation.report_file, state.file_names)
     if dry_run:
-        annotation.report_file = free_name(annotation.report_file, state.file_names)
         return WriteOutcome("dry-run", would_write={"tags": with_verdict_tag(state.tags, annotation.verdict),
                                                     ANNOTATION_KEY: to_extra(annotation),
                                                     "file": annotation.report_file})
-    upload_report(client, state, annotation)
     if before_write is not None:
         before_write()  # a test makes a concurrent save here
-    if via != "patch" and client.base_url not in _NO_ENDPOINT:
+    if via != "patch" and client.plugin_endpoint is not False:
         outcome = _endpoint(client, state, annotation)
         if outcome is not None:
             return outcome
         if via == "plugin":
             raise ElnError("the eln-msc plugin's annotation endpoint is not installed in this Kadi4Mat")
+    upload_report(client, state, annotation)
     from eln_msc_plugin.kadi.guard import patch_and_verify
 
     return patch_and_verify(client, state, annotation, me)
 
 
 def _endpoint(client: KadiClient, state: KadiState, annotation: Annotation) -> WriteOutcome | None:
-    """One conditional PATCH through the plugin; None when this Kadi does not have the plugin."""
-    body = {"judged_revision": int(annotation.judged_revision), "annotation": to_extra(annotation),
-            "report_file": annotation.report_file}
-    response = client.session.request("PATCH", ENDPOINT.format(id=state.record_id), json=body)
-    answer = _json(response)
-    if response.status_code == 404 and MARKER not in answer:
-        log.warning("%s has no eln-msc annotation endpoint (plugin not installed there): writing with Kadi's "
-                    "own PATCH and checking for concurrent saves afterwards", client.base_url)
-        _NO_ENDPOINT.add(client.base_url)
-        return None
-    if response.status_code == 409 and answer.get(MARKER) == "stale":
-        return WriteOutcome("stale", detail=str(answer.get("description") or "a newer revision was saved"))
-    record = check(response, f"write the annotation of record {state.record_id}")
-    return WriteOutcome("annotated", modified_at=(record or {}).get("last_modified"))
+    """Report and annotation in one request through the plugin; None when this Kadi does not have it."""
+    taken = set(state.file_names)
+    for _ in range(TRIES):
+        body = {"judged_revision": int(annotation.judged_revision), "annotation": to_extra(annotation),
+                "report_file": annotation.report_file}
+        response = client.session.request(
+            "POST", ENDPOINT.format(id=state.record_id), data={"annotation": json.dumps(body)},
+            files={"report": (annotation.report_file, annotation.report, "application/json")})
+        answer = _json(response)
+        if response.status_code == 404 and MARKER not in answer:
+            log.warning("%s has no eln-msc annotation endpoint (plugin not installed there): writing with Kadi's "
+                        "own upload and PATCH, and checking for concurrent saves afterwards", client.base_url)
+            client.plugin_endpoint = False
+            return None
+        if response.status_code == 409 and answer.get(MARKER) == "stale":
+            return WriteOutcome("stale", detail=str(answer.get("description") or "a newer revision was saved"))
+        if response.status_code == 409 and answer.get(MARKER) == "name-taken":
+            taken.add(annotation.report_file)  # a file of that name appeared since the record was read
+            annotation.report_file = free_name(annotation.report_file, taken)
+            continue
+        record = check(response, f"write the annotation of record {state.record_id}")
+        return WriteOutcome("annotated", modified_at=(record or {}).get("last_modified"))
+    raise ElnError(f"record {state.record_id}: no free name for the report file", retryable=True)
 
 
 def _json(response: Any) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Faults by request number n (counted from 1 over all requests, up to `Schedule.un
 every `drop_before`-th request the connection is closed before Kadi sees it; every `drop_after`-th it
 is forwarded and Kadi acts, then the connection is closed without an answer; every `unavailable`-th
 starts a burst of `burst` answers 503; every `limited`-th is answered 429 with `Retry-After`; every
-`slow`-th is delayed by `delay` seconds. `fail_path` (a regex) answers 500 for ever. The log says what
+`slow`-th is delayed by `delay` seconds. `fail_path` (a regex) answers 500 for ever, `missing_path` 404 as
+Kadi answers a route it does not have (a plugin not installed there). The log says what
 happened to each request, so a test can count the writes that reached Kadi.
 """
 
@@ -36,10 +37,13 @@ class Schedule:
     delay: float = 0.2
     until: int = 10**9
     fail_path: str | None = None
+    missing_path: str | None = None
 
     def action(self, n: int, path: str) -> str:
         if self.fail_path and re.search(self.fail_path, path):
             return "error500"
+        if self.missing_path and re.search(self.missing_path, path):
+            return "missing404"
         if n > self.until:
             return "forward"
         for name, every in (("drop_before", self.drop_before), ("drop_after", self.drop_after),
@@ -116,7 +120,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             n, action = proxy.next(self.command, self.path)
-            if action in ("drop_before", "unavailable", "limited", "error500"):
+            if action in ("drop_before", "unavailable", "limited", "error500", "missing404"):
                 self._fault(n, action)
                 return
             conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
@@ -140,7 +144,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _fault(self, n: int, action: str) -> None:
-            status = {"unavailable": 503, "limited": 429, "error500": 500}.get(action)
+            status = {"unavailable": 503, "limited": 429, "error500": 500, "missing404": 404}.get(action)
             proxy.record(Entry(n, self.command, self.path, action, status))
             if status is None:
                 self._drop()
