@@ -110,7 +110,7 @@ def test_a_record_that_keeps_failing_is_recorded_and_the_run_goes_on(stack: Stac
     record_type = new_type()
     expected = create_historical(stack, 8, record_type)
     broken = min(expected)
-    with FaultProxy(stack.url, Schedule(fail_path=rf"/api/records/{broken}/revisions")) as proxy:
+    with FaultProxy(stack.url, Schedule(fail_path=rf"^/api/(eln_msc/)?records/{broken}/(revisions|state)")) as proxy:
         token_file = stack.service_token_file
         result = subprocess.run(
             [sys.executable, "-m", "eln_msc_plugin.cli", "backfill", "--kadi", proxy.url, "--token-file",

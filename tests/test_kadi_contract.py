@@ -20,9 +20,9 @@ pytestmark = pytest.mark.kadi
 
 
 class TestKadiContract(AdapterContract):
-    max_reads = 2  # the file list, the newest revisions
+    max_reads = 1  # the plugin's view of the record
     max_writes = 1  # the plugin's endpoint: the report file, then tag and extra, in one request
-    max_unchanged_requests = 1  # the file list (the extras come with the listing)
+    max_unchanged_requests = 1  # the plugin's view of the record
 
     @pytest.fixture
     def record_type(self) -> str:

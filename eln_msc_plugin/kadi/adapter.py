@@ -80,7 +80,8 @@ class KadiAdapter:
         return Listing(self.client, query, self.ref_from_listing)
 
     def read(self, ref: RecordRef) -> Content:
-        return kadi_content.read(self.client, ref, self._me or (self._account.id if self._account else None))
+        return kadi_content.read(self.client, ref, self._me or (self._account.id if self._account else None),
+                                 plugin=self.write_via != "patch")
 
     def prepare(self, content: Content) -> Content:
         return kadi_content.prepare(self.client, content)

@@ -14,12 +14,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from eln_msc_plugin.eln.base import REPORT_PREFIX, Annotation, Content, RecordRef, Source, metadata_digest
+from eln_msc_plugin.eln.http import check
+from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.formats.common import EXTENSIONS
 from eln_msc_plugin.kadi import ANNOTATION_KEY, KADI_RECORD
 from eln_msc_plugin.kadi.annotation import from_extras, tag_names
 from eln_msc_plugin.kadi.client import KadiClient
 from eln_msc_plugin.kadi.extras import has_batch_extras
 from eln_msc_plugin.kadi.revisions import RECENT, is_annotation_revision, is_own_revision, newest_revision
+
+STATE = "api/eln_msc/records/{id}/state"  # the plugin's one-read view of a record (kadi/endpoint.py)
 
 
 @dataclass
@@ -86,8 +90,9 @@ def complete(current: Annotation | None, state: KadiState) -> bool:
             and current.report_file in state.file_names)
 
 
-def read(client: KadiClient, ref: RecordRef, me: str | None = None) -> Content:
-    """Sources and annotation from the extras the caller holds (or the newest revisions), plus the files.
+def read(client: KadiClient, ref: RecordRef, me: str | None = None, *, plugin: bool = True) -> Content:
+    """Sources and annotation: in one read of the plugin's state endpoint where the plugin is installed;
+    else from the extras the caller holds (or the newest revisions), plus the file list.
 
     A verdict changed by hand (`altered` in what the on-save hook holds) is never taken as the annotation in
     place: the record is judged again and the true verdict written back, saying who altered it.
@@ -96,6 +101,10 @@ def read(client: KadiClient, ref: RecordRef, me: str | None = None) -> Content:
     held = ref.listing
     state = KadiState(record_id, str(held.get("identifier") or ref.label or record_id), [], [], [], me=me,
                       altered=str(held.get("altered") or ""))
+    if plugin and client.plugin_endpoint is not False:
+        found = _state(client, state, ref)
+        if found is not None:
+            return found
     if isinstance(held.get("extras"), list):
         state.extras, state.tags = list(held["extras"]), tag_names(held.get("tags"))
     else:
@@ -110,6 +119,8 @@ def read(client: KadiClient, ref: RecordRef, me: str | None = None) -> Content:
 def prepare(client: KadiClient, content: Content) -> Content:
     """Name the revision judged; judge the newest state if the record changed since it was listed."""
     state: KadiState = content.state
+    if state.judged and state.recent is None:  # the state endpoint named it already
+        return content
     if state.recent is None:
         stop = _revisions(client, state, content.ref)
         if stop is not None:
@@ -144,3 +155,38 @@ def _last_written(recent: list[dict[str, Any]], me: str | None = None) -> Annota
         if is_own_revision(revision, me) if me is not None else is_annotation_revision(revision):
             return from_extras((revision.get("data") or {}).get("extras"))
     return None
+
+
+def _state(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | None:
+    """Everything from the plugin's state endpoint in one read; None when this Kadi does not have it."""
+    response = client.session.request("GET", STATE.format(id=state.record_id))
+    body = _object(response)
+    if response.status_code == 404 and "eln_msc" not in body:
+        client.plugin_endpoint = False
+        return None
+    check(response, f"read record {state.record_id}")
+    record, files, judged = body.get("record"), body.get("files"), body.get("judged_revision")
+    if (not isinstance(record, dict) or not isinstance(record.get("extras"), list) or not isinstance(files, list)
+            or not all(isinstance(f, dict) and "id" in f and "name" in f for f in files)
+            or not (judged is None or isinstance(judged, int))):
+        raise ElnError(f"read record {state.record_id}: not the answer the eln-msc plugin gives")
+    if judged is None:
+        return Content(ref, status="skipped", detail="the record has no revision to judge")
+    if ref.revision is not None and str(judged) != ref.revision:
+        return Content(ref, ref.revision, status="stale",
+                       detail=f"revision {ref.revision} is no longer the newest ({judged} is)")
+    state.extras, state.tags = list(record["extras"]), tag_names(record.get("tags"))
+    state.identifier, state.files = str(record.get("identifier") or state.identifier), files
+    state.judged = {"id": judged}
+    current = None if state.altered else from_extras(state.extras)
+    previous = current or from_extras(body.get("last_written"))
+    return Content(ref, str(judged), sources(client, state), current, complete(current, state), previous=previous,
+                   state=state)
+
+
+def _object(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

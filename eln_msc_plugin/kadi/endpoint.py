@@ -26,8 +26,7 @@ from kadi.lib.permissions.utils import permission_required
 from kadi.modules.records.core import update_record
 from kadi.modules.records.extras import ExtraSchema
 from kadi.modules.records.models import File, Record, RecordState, Upload, UploadState
-from kadi.modules.records.schemas import FileSchema, RecordSchema
-from kadi.modules.records.uploads import delete_upload, save_upload_data
+from kadi.modules.records.uploads import save_upload_data
 from kadi.modules.records.utils import get_user_quota
 from marshmallow import ValidationError
 
@@ -36,6 +35,7 @@ from eln_msc_plugin.kadi.annotation import plain, tag_names, with_verdict_tag
 from eln_msc_plugin.kadi.revisions import object_annotation_only
 
 LOOK_BACK = 50
+RECENT_WRITES = 10  # how far back the last annotation written is looked for
 
 
 def _error(status: int, reason: str, description: str, **extra: Any) -> Any:
@@ -63,10 +63,38 @@ def _body() -> tuple[int, dict[str, Any], str] | str:
 
 def newest_judgeable(record: Record, user_id: int) -> int | None:
     """The newest revision that is more than an annotation write by `user_id`."""
-    for revision in record.ordered_revisions.limit(LOOK_BACK):
-        if not object_annotation_only(revision, user_id):
-            return int(revision.id)
-    return None
+    return walk(record, user_id, last_written=False)[0]
+
+
+def walk(record: Record, user_id: int, last_written: bool = True) -> tuple[int | None, list[Any] | None]:
+    """The newest revision that is more than an annotation write by `user_id`, and the extras of the newest
+    annotation write (what a new annotation supersedes when a later save dropped `msc_qc`)."""
+    judged, written = None, None
+    for number, revision in enumerate(record.ordered_revisions.limit(LOOK_BACK)):
+        if object_annotation_only(revision, user_id):
+            written = list(revision.extras or []) if written is None else written
+        elif judged is None:
+            judged = int(revision.id)
+        if judged is not None and (written is not None or not last_written or number >= RECENT_WRITES):
+            break
+    return judged, written
+
+
+@bp.get("/eln_msc/records/<int:id>/state")
+@permission_required("read", "record", "id")
+@scopes_required("record.read")
+def record_state(id: int) -> Any:
+    """In one read, what a check needs: the record's extras and tags, the revision to judge, its files."""
+    record = Record.query.filter(Record.id == id, Record.state == RecordState.ACTIVE).first()
+    if record is None:
+        return _error(404, "gone", f"record {id} does not exist or was deleted")
+    judged, last_written = walk(record, current_user.id)
+    files = [{"id": str(f.id), "name": f.name, "checksum": f.checksum, "size": f.size}
+             for f in record.active_files.order_by(File.name)]
+    return json_response(200, {
+        "eln_msc": "state", "judged_revision": judged, "last_written": last_written, "files": files,
+        "record": {"id": record.id, "identifier": record.identifier, "extras": record.extras or [],
+                   "tags": [t.name for t in record.tags], "last_modified": record.last_modified.isoformat()}})
 
 
 def _locked(record_id: int) -> Record | None:
@@ -79,15 +107,11 @@ def _save_report(record: Record, name: str, data: bytes) -> Any:
     """Attach the report as Kadi's own upload would: a new file; or the reason it cannot be ("taken", "quota")."""
     if record.active_files.filter(File.name == name).first() is not None:
         return "taken"
-    upload = Upload.create(creator=current_user, record=record, name=name, size=len(data),
-                           mimetype="application/json")
-    db.session.commit()
     quota = current_app.config.get("UPLOAD_USER_QUOTA")
-    if quota is not None and get_user_quota() > quota:
-        delete_upload(upload)
-        db.session.commit()
+    if quota is not None and get_user_quota() + len(data) > quota:
         return "quota"
-    upload.state = UploadState.PROCESSING
+    upload = Upload.create(creator=current_user, record=record, name=name, size=len(data),
+                           mimetype="application/json", state=UploadState.PROCESSING)
     db.session.commit()
     return save_upload_data(upload, io.BytesIO(data))
 
@@ -105,11 +129,9 @@ def write_annotation(id: int) -> Any:
         [annotation] = ExtraSchema(many=True).load([extra])
     except ValidationError as error:
         return _error(400, "invalid", f"the annotation is not a valid extra: {error.messages}")
-    record = _locked(id)
+    record = Record.query.filter(Record.id == id, Record.state == RecordState.ACTIVE).first()
     if record is None:
         return _error(404, "gone", f"record {id} does not exist or was deleted")
-    if (newest := newest_judgeable(record, current_user.id)) != judged:
-        return _error(409, "stale", f"revision {judged} is no longer the newest ({newest} is)", newest=newest)
     try:
         file = _save_report(record, name, report_part.read())
     except KadiStorageError as error:
@@ -119,12 +141,13 @@ def write_annotation(id: int) -> Any:
     if file == "quota" or file is None:
         return _error(413 if file == "quota" else 409, "not-stored", f"the report {name} could not be stored "
                       "(the upload quota is exceeded, or a conflict)")
-    record = _locked(id)  # a save may have landed while the file was stored: judge it on its own
+    record = _locked(id)  # from here on no save can land until the annotation is written
     if record is None or (newest := newest_judgeable(record, current_user.id)) != judged:
-        db.session.commit()
+        db.session.commit()  # the report stays, named by no annotation: the newer revision is judged on its own
         return _error(409, "stale", f"revision {judged} is no longer the newest ({newest} is)", newest=newest)
     extras = [e for e in record.extras or [] if e.get("key") != ANNOTATION_KEY] + [annotation]
     tags = with_verdict_tag(tag_names([{"name": t.name} for t in record.tags]), plain(extra)["verdict"])
     if not update_record(record, extras=extras, tags=tags):
         return _error(409, "conflict", f"record {id} could not be updated")
-    return json_response(200, {**RecordSchema().dump(record), "file": FileSchema().dump(file), "eln_msc": "annotated"})
+    return json_response(200, {"eln_msc": "annotated", "id": record.id, "report_file": file.name,
+                                "last_modified": record.last_modified.isoformat()})
