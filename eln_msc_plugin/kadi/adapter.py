@@ -1,9 +1,11 @@
 """The Kadi4Mat adapter: the ELN adapter protocol over Kadi's REST API (no Kadi import; runs anywhere).
 
-Requests per annotation (counted in tests/test_kadi_requests.py): an unchanged record costs one read (its
-file list; the extras come with the listing or the on-save hook) and no write; a changed record two reads
-(files, newest revisions) and one write (the plugin's endpoint: the report file, then tag and extra).
-Against a Kadi without the plugin: three reads and three writes (Kadi's two-step upload, then its PATCH).
+Requests per annotation (counted in tests/test_kadi_requests.py), where the eln-msc plugin is installed in
+Kadi: an unchanged record costs one read (the plugin's view of the record) and no write; a changed record
+that read and one write (the plugin's endpoint: the report file, then tag and extra). Against a Kadi
+without the plugin: an unchanged record one read (the file list; the extras come with the listing), a
+changed one three reads (files, newest revisions, a check after writing) and three writes (Kadi's two-step
+upload, then its PATCH).
 """
 
 from __future__ import annotations

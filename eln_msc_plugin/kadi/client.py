@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import requests
+
 from eln_msc_plugin.eln.auth import BearerAuth
 from eln_msc_plugin.eln.http import DEFAULT_TIMEOUT, ElnSession, Token, check
 from eln_msc_plugin.errors import ElnAnswerError, ElnError
@@ -151,3 +153,12 @@ class KadiClient:
             return None
         found: dict[str, Any] = response.json()
         return found if found.get("checksum") == hashlib.md5(data).hexdigest() else None  # Kadi's checksum
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The JSON object an answer holds; {} for any other body (the status then says what happened)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,9 +1,10 @@
 """What the Kadi adapter reads: the record's batch extras and attached batch files as sources, the
 annotation in place, and (for a changed record) the revision judged.
 
-`read` costs one request when the caller already holds the record's extras (a listing item, the on-save
-hook's snapshot of the saved revision): the file list. `prepare` adds the newest revisions: the revision
-to judge, the state to write on, and the last annotation written. Nothing is downloaded until judged.
+Where the eln-msc plugin is installed in Kadi, `read` is one request to its view of the record (extras,
+tags, files, the revision to judge, the last annotation written) and `prepare` sends none. Elsewhere `read`
+lists the files (the extras come with a listing item or the on-save hook's snapshot) and `prepare` adds the
+newest revisions. Nothing is downloaded until judged.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.formats.common import EXTENSIONS
 from eln_msc_plugin.kadi import ANNOTATION_KEY, KADI_RECORD
 from eln_msc_plugin.kadi.annotation import from_extras, tag_names
-from eln_msc_plugin.kadi.client import KadiClient
+from eln_msc_plugin.kadi.client import KadiClient, json_object
 from eln_msc_plugin.kadi.extras import has_batch_extras
 from eln_msc_plugin.kadi.revisions import RECENT, is_annotation_revision, is_own_revision, newest_revision
 
@@ -160,7 +161,7 @@ def _last_written(recent: list[dict[str, Any]], me: str | None = None) -> Annota
 def _state(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | None:
     """Everything from the plugin's state endpoint in one read; None when this Kadi does not have it."""
     response = client.session.request("GET", STATE.format(id=state.record_id))
-    body = _object(response)
+    body = json_object(response)
     if response.status_code == 404 and "eln_msc" not in body:
         client.plugin_endpoint = False
         return None
@@ -183,10 +184,3 @@ def _state(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | No
     return Content(ref, str(judged), sources(client, state), current, complete(current, state), previous=previous,
                    state=state)
 
-
-def _object(response: Any) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -1,4 +1,6 @@
-"""The plugin's annotation endpoint inside Kadi4Mat: `POST /api/eln_msc/records/<id>/annotation`.
+"""The plugin's record endpoints inside Kadi4Mat: `POST /api/eln_msc/records/<id>/annotation` writes an
+annotation; `GET /api/eln_msc/records/<id>/state` is a check's one read (extras, tags, files, the revision
+to judge, the last annotation written).
 
 Kadi's own PATCH replaces the whole extras and tags lists and has no conditional form, so a client
 writing an annotation could overwrite a save made a moment earlier; and Kadi's upload takes two requests.

@@ -22,7 +22,7 @@ from eln_msc_plugin.eln.http import check
 from eln_msc_plugin.errors import ElnError
 from eln_msc_plugin.kadi import ANNOTATION_KEY
 from eln_msc_plugin.kadi.annotation import to_extra, with_verdict_tag
-from eln_msc_plugin.kadi.client import KadiClient
+from eln_msc_plugin.kadi.client import KadiClient, json_object
 from eln_msc_plugin.kadi.content import KadiState
 
 ENDPOINT = "api/eln_msc/records/{id}/annotation"
@@ -90,7 +90,7 @@ def _endpoint(client: KadiClient, state: KadiState, annotation: Annotation) -> W
         response = client.session.request(
             "POST", ENDPOINT.format(id=state.record_id), data={"annotation": json.dumps(body)},
             files={"report": (annotation.report_file, annotation.report, "application/json")})
-        answer = _json(response)
+        answer = json_object(response)
         if response.status_code == 404 and MARKER not in answer:
             log.warning("%s has no eln-msc annotation endpoint (plugin not installed there): writing with Kadi's "
                         "own upload and PATCH, and checking for concurrent saves afterwards", client.base_url)
@@ -102,14 +102,8 @@ def _endpoint(client: KadiClient, state: KadiState, annotation: Annotation) -> W
             taken.add(annotation.report_file)  # a file of that name appeared since the record was read
             annotation.report_file = free_name(annotation.report_file, taken)
             continue
-        record = check(response, f"write the annotation of record {state.record_id}")
-        return WriteOutcome("annotated", modified_at=(record or {}).get("last_modified"))
+        check(response, f"write the annotation of record {state.record_id}")
+        modified = answer.get("last_modified")
+        return WriteOutcome("annotated", modified_at=modified if isinstance(modified, str) else None)
     raise ElnError(f"record {state.record_id}: no free name for the report file", retryable=True)
 
-
-def _json(response: Any) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
