@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eln_msc_plugin import cli
-from tests.support.kadi import Stack, make_token
+from tests.support.kadi import Stack, create_batch_record, make_token
 
 pytestmark = pytest.mark.kadi
 
@@ -18,6 +18,7 @@ def doctor(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def test_healthy_install_passes_every_check_and_the_probe(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    create_batch_record(stack.scientist, None)  # a record to try the update scope on, whatever ran before
     status, out = doctor(capsys, "--kadi", stack.url, "--token-file", str(stack.service_token_file),
                          "--config", stack.env["KADI_CONFIG_FILE"], "--probe", "--wait", "30")
     assert status == 0, out
@@ -80,3 +81,17 @@ def test_an_expired_token_fails_and_says_what_to_do(stack: Stack, tmp_path: Path
     assert "FAIL  token" in out and "expired" in out
     assert "→ create a new token and write it to the token file" in out
     assert token.read_text() not in out
+
+
+def test_no_visible_record_is_a_warning_not_a_failure() -> None:
+    """A new instance has no record yet: the update scope cannot be tried, which is no fault of the install."""
+    from eln_msc_plugin.kadi.doctor import check_record_access
+
+    class Empty:  # the one read the check makes, answering as Kadi does for an account that sees nothing
+        def records_page(self, page: int, per_page: int) -> dict[str, object]:
+            return {"items": [], "_pagination": {"total_items": 0}}
+
+    read, update = check_record_access(Empty())  # type: ignore[arg-type]
+    assert read.ok and read.detail == "0 records visible"
+    assert update.ok and update.warning and "no record is visible" in update.detail
+    assert "admin system role" in update.fix

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -163,7 +162,5 @@ def test_injected_faults_answer_then_stop(lab: Lab, status: int) -> None:
 def test_a_slow_answer_makes_a_client_time_out(lab: Lab) -> None:
     ref = lab.save(BASE)
     lab.fake.inject(Fault(delay=1.0, method="GET"))
-    started = time.monotonic()
-    with pytest.raises(requests.exceptions.ReadTimeout):
+    with pytest.raises(requests.exceptions.ReadTimeout):  # the answer is held 1 s; the client waits 0.2 s
         requests.get(f"{lab.url}/api/v2/{ref}", headers={"Authorization": lab.service_key}, timeout=(5, 0.2))
-    assert time.monotonic() - started < 5
