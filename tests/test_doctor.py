@@ -18,7 +18,7 @@ def doctor(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def test_healthy_install_passes_every_check_and_the_probe(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
-    create_batch_record(stack.scientist, None)  # a record to try the update scope on, whatever ran before
+    create_batch_record(stack.scientist(), None)  # a record to try the update scope on, whatever ran before
     status, out = doctor(capsys, "--kadi", stack.url, "--token-file", str(stack.service_token_file),
                          "--config", stack.env["KADI_CONFIG_FILE"], "--probe", "--wait", "30")
     assert status == 0, out
