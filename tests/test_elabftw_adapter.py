@@ -207,6 +207,7 @@ def test_a_comment_whose_answer_was_lost_is_not_written_again(lab: Lab, engine: 
     assert len(lab.entry(ref)["comments"]) == 1 and len(lab.fake.requests("POST", "/comments$")) == 1
 
 
+@pytest.mark.slow  # waits out Retry-After, timeouts or a rate window, as the protocol says
 @pytest.mark.parametrize("status", [429, 503], ids=["rate-limited", "unavailable"])
 def test_retry_after_is_honoured_and_the_entry_annotated(lab: Lab, engine: Engine, status: int) -> None:
     ref = lab.save(BASE)
@@ -217,6 +218,7 @@ def test_retry_after_is_honoured_and_the_entry_annotated(lab: Lab, engine: Engin
     assert len([e for e in lab.fake.requests() if e.fault]) == 3
 
 
+@pytest.mark.slow  # waits out Retry-After, timeouts or a rate window, as the protocol says
 def test_a_server_too_slow_is_a_clear_retryable_error(lab: Lab, engine: Engine) -> None:
     ref = lab.save(BASE)
     lab.fake.inject(Fault(delay=1.0, method="GET", path=f"/{ref}$", times=3))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from eln_msc_plugin.elabftw.plugin import doctor
 from eln_msc_plugin.eln.spec import AdapterConfig, Check
 from tests.support.elabftw import Lab, open_adapter
@@ -57,6 +59,7 @@ def test_missing_qc_tags_fail_when_users_cannot_create_tags(lab: Lab) -> None:
     assert checks(lab)["tags"].ok
 
 
+@pytest.mark.slow  # waits out Retry-After, timeouts or a rate window, as the protocol says
 def test_an_unreachable_instance_fails_first(lab: Lab) -> None:
     from eln_msc_plugin.elabftw.adapter import ElabftwAdapter
     from eln_msc_plugin.eln.auth import Token

@@ -175,6 +175,7 @@ def test_a_read_only_key_loses_no_entry(lab: Lab, watch: Any, clock: Clock,
      Fault(status=429, retry_after=0, times=4, method="POST"),
      Fault(delay=1.0, times=6, method="GET", path=r"/experiments/\d+$")],
     ids=["503-burst", "429-on-writes", "timeouts"])
+@pytest.mark.slow  # waits out Retry-After, timeouts or a rate window, as the protocol says
 def test_faults_end_with_every_entry_annotated_once(lab: Lab, watch: Any, clock: Clock, fault: Fault,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "eln_msc_plugin.watch")

@@ -153,11 +153,13 @@ def _judge_four(server: FakeBenchling, engine: Engine, tmp_path: Path, limiter: 
     return adapter
 
 
+@pytest.mark.slow  # waits out Retry-After, timeouts or a rate window, as the protocol says
 def test_a_429_burst_is_waited_out(limited: FakeBenchling, engine: Engine, tmp_path: Path) -> None:
     adapter = _judge_four(limited, engine, tmp_path, RateLimiter(1000, 2.0))  # no client-side limit to speak of
     assert limited.rate_limited > 0 and adapter.client.transport.retried >= limited.rate_limited
 
 
+@pytest.mark.slow  # waits out Retry-After, timeouts or a rate window, as the protocol says
 def test_the_client_side_limit_keeps_under_the_server_limit(limited: FakeBenchling, engine: Engine,
                                                             tmp_path: Path) -> None:
     adapter = _judge_four(limited, engine, tmp_path, RateLimiter(10, 2.0))

@@ -66,7 +66,7 @@ class FakeBenchling:
             benchling_spec.rest_spec()  # built once per test session, before the first request
         self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, name="fake-benchling", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-benchling", daemon=True).start()
         return self
 
     def stop(self) -> None:
