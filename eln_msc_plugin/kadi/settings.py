@@ -22,7 +22,7 @@ class Settings:
     retry_delay: float = 10.0
     max_retries: int = 12
     timeout: float = 30.0
-    start_delay: float = 0.5
+    start_delay: float = 0.25
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -43,7 +43,7 @@ class Settings:
             kadi_url=str(config["kadi_url"]), token_file=config.get("token_file"), token_env=config.get("token_env"),
             record_types=tuple(types or ()), policy=config.get("policy"),
             retry_delay=float(config.get("retry_delay", 10.0)), max_retries=int(config.get("max_retries", 12)),
-            timeout=float(config.get("timeout", 30.0)), start_delay=float(config.get("start_delay", 0.5)),
+            timeout=float(config.get("timeout", 30.0)), start_delay=float(config.get("start_delay", 0.25)),
         )
 
     def token(self) -> Token:

@@ -7,7 +7,7 @@
   "use strict";
 
   var GIVE_UP_MS = 60000;
-  var FAST_MS = 400;
+  var FAST_MS = 250;
   var FAST_FOR_MS = 10000;
   var SLOW_MS = 1000;
   var GAVE_UP = "No new verdict arrived within a minute. The check may still be queued: reload this " +
