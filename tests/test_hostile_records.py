@@ -94,6 +94,30 @@ def test_a_payload_of_another_type_is_an_error_saying_what_it_is(payload: object
     assert report.verdict == "error" and f"is a {type(payload).__name__}" in report.findings[0].message
 
 
+@pytest.mark.parametrize(("payload", "words"), [
+    ({"a": 1}, 'a dict without "format": "msc-batch-record"'), ({}, 'a dict without "format"'),
+    ({"format": "other"}, 'a dict whose "format" is "other"'), ([1, {"a": 1}], "a list of 2 items, none of them"),
+], ids=["dict-without-format", "empty-dict", "dict-of-another-format", "list-of-no-record"])
+def test_a_decoded_dict_that_is_not_a_batch_record_says_what_it_is_without_bytes(payload: object, words: str) -> None:
+    (report,) = validate_document(payload)
+    message = report.findings[0].message
+    assert report.verdict == "error" and words in message
+    assert "bytes" not in message and "b'" not in message  # it never had bytes: none are mentioned
+
+
+def test_a_decoded_list_with_one_element_that_is_not_a_record_keeps_the_records_beside_it() -> None:
+    found = validate_document([record(record_id="A"), 3, {"a": 1}, record(record_id="B")])
+    assert [(r.index, r.verdict, r.record_id) for r in found] == [
+        (0, "pass", "A"), (1, "error", None), (2, "error", None), (3, "pass", "B")]
+    assert [(r.findings[0].path, r.findings[0].message.split(" is ")[0]) for r in found[1:3]] == [
+        ("/1", "element 1 of the list"), ("/2", "element 2 of the list")]
+
+
+def test_a_decoded_empty_list_is_an_empty_document() -> None:
+    (report,) = validate_document([])
+    assert report.verdict == "error" and report.findings[0].message == EMPTY_DOCUMENT
+
+
 # --- impossible dates ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("date", "why"), [

@@ -161,6 +161,18 @@ _SURROGATE_MESSAGE = ("{where}: a string holds a lone surrogate (an escape such 
                       "is not a character: no ELN or report can store it")
 
 
+def not_a_record(data: Any) -> str:
+    """What a decoded value handed over as a record is instead, in words (it was never bytes: none are shown)."""
+    expected = f'a decoded batch record (a dict with "format": "{FORMAT}")'
+    if isinstance(data, dict):
+        if "format" not in data:
+            return f'a dict without "format": "{FORMAT}": not a decoded batch record'
+        return f'a dict whose "format" is {quoted(data["format"])}, not "{FORMAT}": not a decoded batch record'
+    if isinstance(data, list):
+        return f"a list of {len(data):,} items, none of them {expected}"
+    return f"a value of type {type(data).__name__}, not {expected}"
+
+
 def unreadable(document: Document, index: int, message: str, *, media_type: str,
                line: int | None = None, path: str = "", observed: Any = None) -> Unreadable:
     finding = Finding("read", "fail", path, message, observed=observed, line=line)

@@ -274,10 +274,20 @@ def _not_empty(document: Document, items: Iterator[BatchRecord | Unreadable]) ->
 
 
 def _from_payload(document: Document) -> Iterator[BatchRecord | Unreadable] | None:
-    """An already decoded canonical record (a dict with "format"), or a list of them."""
+    """An already decoded canonical record (a dict with "format"), or a list holding them (an element that is
+    not one is an error of its own, so one bad element does not cost the records beside it)."""
     payload = document.payload
-    if isinstance(payload, dict) and payload.get("format") == common.FORMAT:
+    if _is_decoded_record(payload):
         return iter([_record(document, 0, payload, JSON, None, True)])
-    if isinstance(payload, list) and all(isinstance(x, dict) and x.get("format") == common.FORMAT for x in payload):
-        return (_record(document, i, data, JSON, None, True) for i, data in enumerate(payload))
+    if isinstance(payload, list) and any(_is_decoded_record(x) for x in payload):
+        return (_record(document, i, data, JSON, None, True) if _is_decoded_record(data) else
+                common.unreadable(document, i, f"element {i} of the list is {common.not_a_record(data)}",
+                                  media_type=JSON, path=f"/{i}") for i, data in enumerate(payload))
+    if isinstance(payload, (dict, list)):  # said here, where the format is known (this parser is asked last)
+        message = f"the payload is {common.not_a_record(payload)}" if payload != [] else common.EMPTY
+        return iter([common.unreadable(document, 0, message, media_type=JSON)])
     return None
+
+
+def _is_decoded_record(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("format") == common.FORMAT
