@@ -83,11 +83,15 @@ def test_doctor_against_a_server_whose_later_answers_break_is_one_line_and_statu
     assert (code == 1 and "FAIL" in out) or (code == 2 and err.count("\n") == 1), (code, out, err)
 
 
-@pytest.mark.parametrize(("argv", "env", "words"), [
+BAD_CONFIGURATION = [
     (["--kadi", "http://[::1"], {"KADI_TOKEN": SECRET}, ["not a valid URL"]),
     (["--kadi", f"http://svc:{SECRET}@127.0.0.1:9"], {"KADI_TOKEN": SECRET}, ["user name or password"]),
     (["--kadi", "http://127.0.0.1:9"], {"KADI_TOKEN": "tök€n-0123456789"}, ["KADI_TOKEN", "HTTP header"]),
-], ids=["url-unclosed-ipv6", "token-in-the-url", "token-not-latin-1"])
+]
+
+
+@pytest.mark.parametrize(("argv", "env", "words"), BAD_CONFIGURATION,
+                         ids=["url-unclosed-ipv6", "token-in-the-url", "token-not-latin-1"])
 def test_doctor_with_bad_configuration_is_one_line_and_status_2(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], env: dict[str, str],
         words: list[str]) -> None:
@@ -96,15 +100,32 @@ def test_doctor_with_bad_configuration_is_one_line_and_status_2(
     one_line_exit_2(*run(capsys, "doctor", *argv), *words)
 
 
-@pytest.mark.parametrize("kind", ["not-utf-8", "fifo"], ids=["not-utf-8", "fifo"])
-def test_doctor_with_a_bad_token_file_is_one_line_and_status_2(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+@pytest.mark.parametrize(("argv", "env", "words"), BAD_CONFIGURATION,
+                         ids=["url-unclosed-ipv6", "token-in-the-url", "token-not-latin-1"])
+def test_backfill_with_bad_configuration_is_one_line_and_status_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str],
+        env: dict[str, str], words: list[str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    one_line_exit_2(*run(capsys, "backfill", *argv, "--state", str(tmp_path / "state.sqlite")), *words)
+    assert not (tmp_path / "state.sqlite").exists()  # refused before anything was started
+
+
+def bad_token_file(tmp_path: Path, kind: str) -> Path:
     path = tmp_path / "token"
     if kind == "fifo":
         os.mkfifo(path)  # read, it would block for ever: refused before reading
     else:
         path.write_bytes(b"pat_\xff0123456789")
-    one_line_exit_2(*run(capsys, "doctor", "--kadi", "http://127.0.0.1:9", "--token-file", str(path)), str(path))
+    return path
+
+
+@pytest.mark.parametrize("command", ["doctor", "backfill"], ids=["doctor", "backfill"])
+@pytest.mark.parametrize("kind", ["not-utf-8", "fifo"], ids=["not-utf-8", "fifo"])
+def test_a_bad_token_file_is_one_line_and_status_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, command: str) -> None:
+    path = bad_token_file(tmp_path, kind)
+    one_line_exit_2(*run(capsys, command, "--kadi", "http://127.0.0.1:9", "--token-file", str(path)), str(path))
 
 
 def test_doctor_does_not_print_a_token_the_server_repeats(eln: Server, token_file: Path,
@@ -164,4 +185,6 @@ def test_backfill_against_a_server_that_is_not_the_eln_is_one_line(
     eln.answer = NOT_AN_ELN[kind]
     code, out, err = run(capsys, "backfill", "--kadi", eln.url, "--token-file", str(token_file),
                          "--state", str(tmp_path / "state.sqlite"), "--attempts", "1")
-    assert code in (1, 2) and err.count("\n") == 1 and "Traceback" not in err and SECRET not in out + err
+    # nothing to back fill from a server that is not the ELN: the run fails in one line that says why
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err and SECRET not in out + err
+    assert WHY[kind] in err, err

@@ -80,6 +80,9 @@ def chosen_adapter(args: argparse.Namespace, specs: Mapping[str, AdapterSpec]) -
         raise ConfigError(f"no ELN adapter named {name!r} is installed (installed: {installed})")
     if not url:
         raise ConfigError(f"--eln {name} needs --url URL")
+    from eln_msc_plugin.eln.http import checked_origin  # requests is imported only by the ELN commands
+
+    checked_origin(url)  # before anything stores or shows it: a token in its user part never reaches a state file
     spec = specs[name]
     own = {o.dest for o in spec.options if args.eln_command in o.commands}
     for other in specs.values():
