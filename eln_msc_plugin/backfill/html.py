@@ -42,8 +42,14 @@ def _record_table(rows: list[dict[str, Any]], css: str) -> str:
                            for f in row.get("findings") or [] if f.get("severity") != "info")
         verdict = escape(str(row.get("verdict")))
         out.append(f"<tr><td>{link}</td><td>{escape(str(row.get('lot_id')))}</td><td class='{verdict}'>{verdict}</td>"
-                   f"<td>{escape(str(row.get('status')))}</td><td><ul>{findings}</ul></td></tr>")
+                   f"<td>{_status(row)}</td><td><ul>{findings}</ul></td></tr>")
     return "".join(out) + "</table>"
+
+
+def _status(row: dict[str, Any]) -> str:
+    """The status, and for a verdict put back, who had set the one it replaced."""
+    altered = f"<br><small>verdict {escape(str(row['altered']))}</small>" if row.get("altered") else ""
+    return escape(str(row.get("status"))) + altered
 
 
 def _failed_table(rows: list[dict[str, Any]]) -> str:

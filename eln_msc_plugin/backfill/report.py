@@ -10,7 +10,7 @@ from eln_msc_plugin.backfill.html import page
 from eln_msc_plugin.output import strict_json
 
 CSV_COLUMNS = ("id", "identifier", "lot_id", "verdict", "status", "revision", "fails", "warns", "rules",
-               "cumulative_pdl", "passage_class", "beta_gal_percent", "attempts", "error", "url")
+               "cumulative_pdl", "passage_class", "beta_gal_percent", "attempts", "error", "url", "altered")
 
 
 def report_paths(path: Path) -> dict[str, Path]:
@@ -30,7 +30,7 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
             "rules": " ".join(f"{k}:{v}" for k, v in sorted((row.get("rules") or {}).items())),
             "cumulative_pdl": metrics.get("cumulative_pdl"), "passage_class": metrics.get("passage_class"),
             "beta_gal_percent": beta.get("percent_positive"), "attempts": row.get("attempts"),
-            "error": row.get("error"), "url": row.get("url")}
+            "error": row.get("error"), "url": row.get("url"), "altered": row.get("altered")}
 
 
 def write_report(path: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Path]:

@@ -52,6 +52,8 @@ def outcome_row(ref: RecordRef, outcome: Outcome) -> dict[str, Any] | None:
         row = annotation_row(ref, outcome.annotation)
     else:
         return None
+    if outcome.annotation is not None and outcome.annotation.altered and outcome.status in ("annotated", "dry-run"):
+        row["altered"] = outcome.annotation.altered  # the verdict this judgement put back: who had set it
     if outcome.would_write:
         row["would_write"] = {"tags": outcome.would_write.get("tags"), "file": outcome.would_write.get("file")}
     return row

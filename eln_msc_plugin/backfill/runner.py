@@ -1,7 +1,8 @@
 """Run a backfill: list records through the adapter, judge each in a worker thread, keep state.
 
 Idempotent and resumable by construction: nothing is written when the record's annotation already judged
-its content with the same rules and engine ("unchanged"), and the state file only saves requests, it is
+its content with the same rules and engine ("unchanged") and the plugin wrote the verdict in place (one set
+by anyone else is judged again and put back: "restored"), and the state file only saves requests, it is
 never trusted for a write. A record whose state says it was settled (annotated or found unchanged) at the
 very modification stamp the listing shows now is skipped without a request.
 """
@@ -57,6 +58,12 @@ def settled(row: dict[str, Any] | None, ref: RecordRef, sha256: str) -> bool:
     """The state says this record was settled at exactly this modification stamp, with these rules."""
     return bool(row and row["status"] in DONE and row["ruleset_sha256"] == sha256 and ref.modified_at
                 and row["settled_modified"] == ref.modified_at)
+
+
+def restored(outcome: Outcome) -> str:
+    """The outcome's status, "restored" for an annotation that put back a verdict someone else had set."""
+    altered = outcome.annotation is not None and outcome.annotation.altered
+    return "restored" if outcome.status == "annotated" and altered else outcome.status
 
 
 class Backfill:
@@ -141,10 +148,11 @@ class Backfill:
         self.state.start(ref.id)
         outcome = self._attempts(adapter, ref)
         row = outcome_row(ref, outcome)
-        settled_at = ref.modified_at if outcome.status == "unchanged" else outcome.modified_at
-        self.state.finish(ref.id, outcome.status, outcome.judged_revision, outcome.verdict,
-                          self.engine.ruleset.sha256, row, settled_at if outcome.status in DONE else None)
-        self._count(ref.id, outcome.status, outcome.verdict)
+        status = restored(outcome)
+        settled_at = ref.modified_at if status == "unchanged" else outcome.modified_at
+        self.state.finish(ref.id, status, outcome.judged_revision, outcome.verdict,
+                          self.engine.ruleset.sha256, row, settled_at if status in DONE else None)
+        self._count(ref.id, status, outcome.verdict)
 
     def _attempts(self, adapter: ElnAdapter, ref: RecordRef) -> Outcome:
         """Judge and annotate, again after a pause when the ELN failed in a way that may pass."""

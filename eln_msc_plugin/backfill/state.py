@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS records (
     updated_at TEXT NOT NULL
 );
 """
-DONE = ("annotated", "unchanged")
+DONE = ("annotated", "restored", "unchanged")
 
 
 def _now() -> str:

@@ -3,9 +3,10 @@
 Requests per annotation (counted in tests/test_kadi_requests.py), where the eln-msc plugin is installed in
 Kadi: an unchanged record costs one read (the plugin's view of the record) and no write; a changed record
 that read and one write (the plugin's endpoint: the report file, then tag and extra). Against a Kadi
-without the plugin: an unchanged record one read (the file list; the extras come with the listing), a
-changed one three reads (files, newest revisions, a check after writing) and three writes (Kadi's two-step
-upload, then its PATCH).
+without the plugin: an unchanged record one read (the file list; the extras come with the listing), two when
+it holds a verdict (the newest revisions say whether the plugin's account set it), a changed one three reads
+(files, newest revisions, a check after writing) and three writes (Kadi's two-step upload, then its PATCH);
+the plugin's account is asked once per adapter.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class KadiAdapter:
 
     def read(self, ref: RecordRef) -> Content:
         return kadi_content.read(self.client, ref, self._me or (self._account.id if self._account else None),
-                                 plugin=self.write_via != "patch")
+                                 plugin=self.write_via != "patch", whoami=lambda: self.account().id)
 
     def prepare(self, content: Content) -> Content:
         return kadi_content.prepare(self.client, content)

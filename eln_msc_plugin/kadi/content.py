@@ -22,9 +22,19 @@ from eln_msc_plugin.kadi import ANNOTATION_KEY, KADI_RECORD
 from eln_msc_plugin.kadi.annotation import from_extras, tag_names
 from eln_msc_plugin.kadi.client import KadiClient, json_object
 from eln_msc_plugin.kadi.extras import has_batch_extras
-from eln_msc_plugin.kadi.revisions import RECENT, is_annotation_revision, is_own_revision, newest_revision
+from eln_msc_plugin.kadi.revisions import (
+    RECENT,
+    altered_listed,
+    altered_since,
+    is_annotation_revision,
+    is_own_revision,
+    listed_marks,
+    marks_of,
+    newest_revision,
+)
 
 STATE = "api/eln_msc/records/{id}/state"  # the plugin's one-read view of a record (kadi/endpoint.py)
+HISTORY_PAGES = 12  # pages of revisions looked through for the plugin's own newest write (as the endpoint does)
 
 
 @dataclass
@@ -91,12 +101,16 @@ def complete(current: Annotation | None, state: KadiState) -> bool:
             and current.report_file in state.file_names)
 
 
-def read(client: KadiClient, ref: RecordRef, me: str | None = None, *, plugin: bool = True) -> Content:
+def read(client: KadiClient, ref: RecordRef, me: str | None = None, *, plugin: bool = True,
+         whoami: Callable[[], str] | None = None) -> Content:
     """Sources and annotation: in one read of the plugin's state endpoint where the plugin is installed;
     else from the extras the caller holds (or the newest revisions), plus the file list.
 
-    A verdict changed by hand (`altered` in what the on-save hook holds) is never taken as the annotation in
-    place: the record is judged again and the true verdict written back, saying who altered it.
+    A verdict changed by hand (`altered` in what the on-save hook holds, or found in the record's revisions
+    since the plugin's own newest write) is never taken as the annotation in place: the record is judged
+    again and the true verdict written back, saying who altered it. Without the plugin, finding that out
+    costs one more read (the newest revisions) of a record that holds a verdict; `whoami` names the
+    plugin's account, asked once when the caller does not know it.
     """
     record_id = int(ref.id)
     held = ref.listing
@@ -106,6 +120,8 @@ def read(client: KadiClient, ref: RecordRef, me: str | None = None, *, plugin: b
         found = _state(client, state, ref)
         if found is not None:
             return found
+    if state.me is None and whoami is not None:
+        state.me = whoami()  # only the plugin's own writes may pass for annotations
     if isinstance(held.get("extras"), list):
         state.extras, state.tags = list(held["extras"]), tag_names(held.get("tags"))
     else:
@@ -113,8 +129,34 @@ def read(client: KadiClient, ref: RecordRef, me: str | None = None, *, plugin: b
         if stop is not None:
             return stop
     state.files = client.files(record_id)
+    if not state.altered and marks_of(state.extras, state.tags) != ({}, []):
+        stop = _history(client, state, ref)
+        if stop is not None:
+            return stop
     current = None if state.altered else from_extras(state.extras)
     return Content(ref, ref.revision or "", sources(client, state), current, complete(current, state), state=state)
+
+
+def _history(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | None:
+    """Who changed the verdict in place since the plugin's own newest write, from the revisions (into
+    `state.altered`); a stale or skipped `Content` when there is nothing to judge."""
+    if state.me is None:
+        return None  # without the plugin's account no write can be told to be its own
+    if state.recent is None:
+        stop = _revisions(client, state, ref)
+        if stop is not None:
+            return stop
+    seen = list(state.recent or [])
+    own = next((r for r in seen if str((r.get("user") or {}).get("id")) == state.me), None)
+    page = 1
+    while own is None and len(seen) == page * RECENT and page < HISTORY_PAGES:
+        page += 1
+        more = client.revisions(state.record_id, per_page=RECENT, page=page)
+        seen += more
+        own = next((r for r in more if str((r.get("user") or {}).get("id")) == state.me), None)
+    me = state.me
+    state.altered = altered_since(seen, own, listed_marks, lambda r: altered_listed(r, me))
+    return None
 
 
 def prepare(client: KadiClient, content: Content) -> Content:
@@ -179,6 +221,8 @@ def _state(client: KadiClient, state: KadiState, ref: RecordRef) -> Content | No
     state.extras, state.tags = list(record["extras"]), tag_names(record.get("tags"))
     state.identifier, state.files = str(record.get("identifier") or state.identifier), files
     state.judged = {"id": judged}
+    found = body.get("altered")
+    state.altered = state.altered or (found if isinstance(found, str) else "")
     current = None if state.altered else from_extras(state.extras)
     previous = current or from_extras(body.get("last_written"))
     return Content(ref, str(judged), sources(client, state), current, complete(current, state), previous=previous,

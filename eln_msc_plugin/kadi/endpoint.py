@@ -1,6 +1,6 @@
 """The plugin's record endpoints inside Kadi4Mat: `POST /api/eln_msc/records/<id>/annotation` writes an
 annotation; `GET /api/eln_msc/records/<id>/state` is a check's one read (extras, tags, files, the revision
-to judge, the last annotation written).
+to judge, the last annotation written, and who changed the verdict by hand since the plugin wrote it).
 
 Kadi's own PATCH replaces the whole extras and tags lists and has no conditional form, so a client
 writing an annotation could overwrite a save made a moment earlier; and Kadi's upload takes two requests.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request
@@ -34,7 +35,7 @@ from marshmallow import ValidationError
 
 from eln_msc_plugin.kadi import ANNOTATION_KEY, VERDICT_TAGS
 from eln_msc_plugin.kadi.annotation import plain, tag_names, with_verdict_tag
-from eln_msc_plugin.kadi.revisions import object_annotation_only
+from eln_msc_plugin.kadi.revisions import altered_by_hand, altered_since, object_annotation_only, verdict_marks
 
 LOOK_BACK = 50
 RECENT_WRITES = 10  # how far back the last annotation written is looked for
@@ -63,38 +64,62 @@ def _body() -> tuple[int, dict[str, Any], str] | str:
     return judged, extra, str(report)
 
 
+@dataclass
+class History:
+    """What the newest revisions say: the revision to judge, the extras of the plugin's newest annotation
+    write, and the account's newest revision of any kind (what the verdict in place must match)."""
+
+    judged: int | None = None
+    last_written: list[Any] | None = None
+    own: Any = None
+    seen: list[Any] = field(default_factory=list)
+
+    def altered(self, user_id: int) -> str:
+        """Who changed the verdict since the account's own newest write ('' when no one did)."""
+        return altered_since(self.seen, self.own, verdict_marks, lambda r: altered_by_hand(r, user_id))
+
+
 def newest_judgeable(record: Record, user_id: int) -> int | None:
     """The newest revision that is more than an annotation write by `user_id`."""
-    return walk(record, user_id, last_written=False)[0]
+    return walk(record, user_id, last_written=False).judged
 
 
-def walk(record: Record, user_id: int, last_written: bool = True) -> tuple[int | None, list[Any] | None]:
-    """The newest revision that is more than an annotation write by `user_id`, and the extras of the newest
-    annotation write (what a new annotation supersedes when a later save dropped `msc_qc`)."""
-    judged, written = None, None
+def walk(record: Record, user_id: int, last_written: bool = True) -> History:
+    """The newest revision that is more than an annotation write by `user_id`, and (with `last_written`) the
+    extras of the newest annotation write (what a new annotation supersedes when a later save dropped
+    `msc_qc`) and the revisions down to the account's own newest one (who altered the verdict since)."""
+    found = History()
     for number, revision in enumerate(record.ordered_revisions.limit(LOOK_BACK)):
+        found.seen.append(revision)
         if object_annotation_only(revision, user_id):
-            written = list(revision.extras or []) if written is None else written
-        elif judged is None:
-            judged = int(revision.id)
-        if judged is not None and (written is not None or not last_written or number >= RECENT_WRITES):
+            found.last_written = list(revision.extras or []) if found.last_written is None else found.last_written
+        elif found.judged is None:
+            found.judged = int(revision.id)
+        if found.own is None and revision.user_id == user_id:
+            found.own = revision
+        # No verdict in place: nothing to match against the account's own write, so it need not be found.
+        own_known = found.own is not None or verdict_marks(found.seen[0]) == ({}, [])
+        if found.judged is not None and (not last_written or (
+                (found.last_written is not None or number >= RECENT_WRITES) and own_known)):
             break
-    return judged, written
+    return found
 
 
 @bp.get("/eln_msc/records/<int:id>/state")
 @permission_required("read", "record", "id")
 @scopes_required("record.read")
 def record_state(id: int) -> Any:
-    """In one read, what a check needs: the record's extras and tags, the revision to judge, its files."""
+    """In one read, what a check needs: the record's extras and tags, the revision to judge, its files, and
+    who changed the verdict by hand since the token's account last wrote (a verdict it did not write)."""
     record = Record.query.filter(Record.id == id, Record.state == RecordState.ACTIVE).first()
     if record is None:
         return _error(404, "gone", f"record {id} does not exist or was deleted")
-    judged, last_written = walk(record, current_user.id)
+    history = walk(record, current_user.id)
     files = [{"id": str(f.id), "name": f.name, "checksum": f.checksum, "size": f.size}
              for f in record.active_files.order_by(File.name)]
     return json_response(200, {
-        "eln_msc": "state", "judged_revision": judged, "last_written": last_written, "files": files,
+        "eln_msc": "state", "judged_revision": history.judged, "last_written": history.last_written,
+        "altered": history.altered(current_user.id), "files": files,
         "record": {"id": record.id, "identifier": record.identifier, "extras": record.extras or [],
                    "tags": [t.name for t in record.tags], "last_modified": record.last_modified.isoformat()}})
 

@@ -24,7 +24,7 @@ from eln_msc_plugin.kadi.annotation import annotation_of
 from eln_msc_plugin.kadi.content import files_fingerprint
 from eln_msc_plugin.kadi.overview import CardView, live_box, render
 from eln_msc_plugin.kadi.plugin import NAME, _own_annotation, service_user_id, settings
-from eln_msc_plugin.kadi.revisions import altered_by_hand, verdict_marks
+from eln_msc_plugin.kadi.revisions import altered_by_hand, altered_since, verdict_marks
 from eln_msc_plugin.kadi.settings import Settings
 
 RECORD_PAGES = ("records.view_record", "records.view_record_by_identifier")
@@ -100,19 +100,7 @@ def _walk(record: Any, config: Settings, service: int | None) -> _Walk:
 
 def _altered_by(walk: _Walk, service: int | None) -> str:
     """Who changed the verdict on the record since the plugin's own write ('' when no one did)."""
-    seen = walk.seen or []
-    if not seen:
-        return ""
-    own_marks = verdict_marks(walk.own) if walk.own is not None else ({}, [])
-    if verdict_marks(seen[0]) == own_marks:
-        return ""
-    for revision in seen:
-        if revision is walk.own:
-            break
-        altered = altered_by_hand(revision, service)
-        if altered:
-            return altered
-    return "changed by someone other than the QC check"
+    return altered_since(walk.seen or [], walk.own, verdict_marks, lambda r: altered_by_hand(r, service))
 
 
 def _files_now(record: Any) -> str:

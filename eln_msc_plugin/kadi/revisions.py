@@ -6,6 +6,7 @@ objects inside Kadi (the on-save hook and the annotation endpoint), without impo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eln_msc_plugin.kadi import TAG_PREFIX, annotation_only
@@ -59,10 +60,57 @@ def object_annotation_only(revision: Any, user_id: int | None) -> bool:
     return annotation_only({"extras", "tags"}, new, old)
 
 
+def marks_of(extras: Any, tags: Any) -> tuple[dict[str, Any], list[str]]:
+    """The verdict as it stands in extras and tags: the `msc_qc` extra (plain) and the `qc-*` tags."""
+    return annotation_of(extras), sorted(t for t in tag_names(tags) if t.startswith(TAG_PREFIX))
+
+
 def verdict_marks(revision: Any) -> tuple[Any, list[str]]:
     """The `msc_qc` extra and the `qc-*` tags a Kadi revision object holds (to see who changed them)."""
-    tags = sorted(t for t in tag_names(getattr(revision, "tags", None)) if t.startswith(TAG_PREFIX))
-    return annotation_of(getattr(revision, "extras", None)), tags
+    return marks_of(getattr(revision, "extras", None), getattr(revision, "tags", None))
+
+
+def listed_marks(revision: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The same from a revision as the REST API lists it."""
+    data = revision.get("data") or {}
+    return marks_of(data.get("extras"), data.get("tags"))
+
+
+def listed_parent_marks(revision: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The marks before a listed revision: Kadi's `diff` holds the earlier value of each field it changed
+    (None for every field of a record's first revision)."""
+    data, diff = revision.get("data") or {}, revision.get("diff") or {}
+    return marks_of(diff["extras"] if "extras" in diff else data.get("extras"),
+                    diff["tags"] if "tags" in diff else data.get("tags"))
+
+
+def altered_listed(revision: dict[str, Any], user_id: str | None) -> str:
+    """`altered_by_hand` for a revision as the REST API lists it (its user needs the `user.read` scope)."""
+    user = revision.get("user") or {}
+    if user_id is None or str(user.get("id")) == user_id or listed_marks(revision) == listed_parent_marks(revision):
+        return ""
+    username = (user.get("identity") or {}).get("username")
+    who = f"{user.get('displayname')} ({username})" if user.get("displayname") and username else "another user"
+    return f"changed by {who} in revision {revision.get('id')}"
+
+
+def altered_since(seen: list[Any], own: Any, marks: Callable[[Any], Any], changed_by: Callable[[Any], str]) -> str:
+    """Who changed the verdict since the plugin's own newest write ('' when it stands as the plugin wrote it).
+
+    `seen` are the newest revisions, newest first, down to `own` (the plugin account's newest revision, None
+    when it has none among them); `marks` reads a revision's verdict marks and `changed_by` names the person
+    who changed them in one revision ('' when that revision did not). Works on Kadi's revision objects and on
+    revisions as the REST API lists them alike.
+    """
+    if not seen or marks(seen[0]) == (marks(own) if own is not None else ({}, [])):
+        return ""
+    for revision in seen:
+        if revision is own:
+            break
+        who = changed_by(revision)
+        if who:
+            return who
+    return "changed by someone other than the QC check"
 
 
 def altered_by_hand(revision: Any, user_id: int | None) -> str:
