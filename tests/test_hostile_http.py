@@ -143,6 +143,16 @@ def test_a_huge_file_is_refused_before_reading(tmp_path: Path, what: str) -> Non
     assert int(peak_kb) < 200 * 1024  # the gigabyte was never read
 
 
+@pytest.mark.parametrize("what", ["token", "policy"], ids=["token-file", "policy-file"])
+def test_a_device_named_as_a_file_is_refused_before_reading(what: str) -> None:
+    # /dev/zero never ends: read, it would fill the memory
+    done = _in_a_child("from eln_msc_plugin.eln.auth import Token\nfrom eln_msc_plugin.policy import load_policy\n"
+                       "from eln_msc_plugin.errors import ConfigError\ntry:\n"
+                       f"    {'Token.from_file' if what == 'token' else 'load_policy'}('/dev/zero')\n"
+                       "except ConfigError as error:\n    print(error)\n")
+    assert "/dev/zero: is not a regular file" in done.stdout, done.stderr
+
+
 def test_a_folder_named_as_a_token_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a folder"):
         Token.from_file(tmp_path)
@@ -163,6 +173,26 @@ def test_a_redirect_within_the_eln_is_followed_with_the_token(servers: tuple[Ser
                                else (200, {}, {"id": 7}))
     assert check(session(eln.url).get("api/users/me"), "read the token's user") == {"id": 7}
     assert eln.seen[-1][1]["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_a_redirect_from_http_to_https_on_the_same_host_is_followed(servers: tuple[Server, Server]) -> None:
+    """The one change of origin allowed: the same host, encrypted. Nothing answers TLS on port 443 of loopback
+    here, so following it ends in "cannot reach", where a refused redirect would say "another site"."""
+    eln, _ = servers
+    eln.answer = lambda path: (301, {"Location": "https://127.0.0.1/api/users/me"}, {})
+    with pytest.raises(ElnError) as caught:
+        check(session(eln.url).get("api/users/me"), "read the token's user")
+    assert "another site" not in str(caught.value) and "cannot reach the ELN" in str(caught.value)
+
+
+@pytest.mark.parametrize("location", ["https://localhost/api/users/me", "http://127.0.0.2/api/users/me"],
+                         ids=["https-on-another-host", "another-address"])
+def test_a_redirect_to_another_host_is_an_error_even_over_https(servers: tuple[Server, Server],
+                                                                 location: str) -> None:
+    eln, _ = servers
+    eln.answer = lambda path: (301, {"Location": location}, {})
+    with pytest.raises(ElnError, match="redirect to another site"):
+        check(session(eln.url).get("api/users/me"), "read the token's user")
 
 
 BASE64_SECRET = "eyJhbGciOiJIUzI1NiJ9+abc/def=="  # a token with characters a URL encodes

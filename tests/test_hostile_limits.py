@@ -3,13 +3,16 @@ memory, and what a report says of a record stays bounded however much is wrong w
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from eln_msc_plugin import limits
 from eln_msc_plugin.model import Report
+from eln_msc_plugin.output import WRITERS
 from eln_msc_plugin.pipeline import Engine
 from tests.support.records import BASE, as_json, record
 from tests.support.xmlgen import NAMESPACE, many_to_xml, record_xml, to_xml
@@ -123,3 +126,34 @@ def test_a_quoted_value_of_ten_megabytes_is_bounded_in_every_message(
     for finding in report.findings:
         assert len(finding.message) <= limits.MAX_MESSAGE_CHARS + 40
         assert len(json.dumps(finding.observed)) <= limits.MAX_QUOTED_CHARS + 40
+
+
+def empty_records(n: int) -> bytes:
+    return (f'<batch_records xmlns="{NAMESPACE}">\n'.encode() + b"<batch_record/>\n" * n + b"</batch_records>\n")
+
+
+def json_output(engine: Engine, payload: bytes) -> str:
+    out = io.StringIO()
+    WRITERS["json"](out, engine.ruleset).write_all(reports(engine, payload))
+    return out.getvalue()
+
+
+def test_a_file_of_many_empty_records_gives_bounded_output_per_record(engine: Engine) -> None:
+    """The campaign's 3 MB of 200,000 `<batch_record/>` (344 MB of JSON): each record's report is as long as
+    the first one's, whatever the number of records, and every record is still listed."""
+    one = len(json_output(engine, empty_records(1)))
+    many = json_output(engine, empty_records(5_000))
+    records = json.loads(many)["records"]
+    assert len(records) == 5_000 and {r["verdict"] for r in records} == {"fail"}
+    # the same report for each, but for its index and line numbers: nothing accumulates from one to the next
+    assert len({re.sub(r"\d+", "#", json.dumps(r)) for r in records}) == 1
+    assert len(many) < 5_000 * one  # bounded per record: no record's report grows with the file
+    assert max(len(r["findings"]) for r in records) <= limits.MAX_FINDINGS
+
+
+def test_reading_a_stream_of_many_records_takes_memory_that_does_not_grow_with_it(tmp_path: Path) -> None:
+    few, many = (probe(tmp_path, b"".join(as_json(record(record_id=f"R-{i}")) + b"\n" for i in range(n)))
+                 for n in (500, 10_000))
+    assert few["verdicts"] == ["pass"] * 500 and many["verdicts"] == ["pass"] * 10_000
+    # twenty times the records (tens of MB, had their records or reports been kept): a few MB more at most
+    assert many["grown_kb"] - few["grown_kb"] < 8 * 1024, (few, many)

@@ -173,6 +173,17 @@ def test_control_characters_do_not_forge_lines_in_text_output(where: str, tmp_pa
     assert out.count("\n") == 3 and "\\x1b[32m\\rPASS" in out  # the record's line, its finding, the summary
 
 
+@pytest.mark.parametrize("forged", ["EXP-\u202eGP.1-TOL", "EXP-\u2066X\u2069", "EXP\u2028PASS", "EXP\x85PASS"],
+                         ids=["right-to-left-override", "isolate", "line-separator", "next-line"])
+def test_bidirectional_overrides_and_unicode_line_breaks_are_escaped_in_text_output(
+        forged: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(as_json(record(record_id=forged)))
+    code, out, _ = _cli(capsys, "validate", str(path))
+    assert code == 0 and not CONTROL.search(out) and out.count("\n") == 2
+    assert forged.encode("ascii", "backslashreplace").decode() in out  # written as its escape, readable
+
+
 def test_junit_output_stays_well_formed_with_control_characters_and_surrogates(
         tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "r.json"

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from typing import Any
 
+import pluggy
 import pytest
 
 from eln_msc_plugin import validate_document
-from eln_msc_plugin.model import EMPTY_DOCUMENT, Report
+from eln_msc_plugin.hookspecs import hookimpl
+from eln_msc_plugin.model import EMPTY_DOCUMENT, BatchRecord, Document, Report
 from eln_msc_plugin.pipeline import Engine
+from eln_msc_plugin.rules import rule
 from tests.support.records import BASE, as_json, record, set_path
 from tests.support.xmlgen import NAMESPACE, record_xml, to_xml
 
@@ -116,6 +121,50 @@ def test_a_decoded_list_with_one_element_that_is_not_a_record_keeps_the_records_
 def test_a_decoded_empty_list_is_an_empty_document() -> None:
     (report,) = validate_document([])
     assert report.verdict == "error" and report.findings[0].message == EMPTY_DOCUMENT
+
+
+class _BrokenParser:
+    """A parser plugin with a bug: it raises before its first record, or after `good` records."""
+
+    def __init__(self, good: int) -> None:
+        self.good = good
+
+    @hookimpl
+    def eln_msc_parse_document(self, document: Document) -> Iterator[BatchRecord]:
+        if self.good == 0:
+            raise KeyError("a parser's bug")
+        return self._records(document)
+
+    def _records(self, document: Document) -> Iterator[BatchRecord]:
+        for i in range(self.good):
+            yield BatchRecord(record(record_id=f"R-{i}"), document.source, i, "application/json")
+        raise KeyError("a parser's bug")
+
+
+@pytest.mark.parametrize("good", [0, 2], ids=["before-the-first-record", "after-two-records"])
+def test_a_parser_plugin_that_fails_ends_its_document_with_an_error(pm: pluggy.PluginManager, good: int) -> None:
+    pm.register(_BrokenParser(good))
+    found = list(Engine(pm).reports_for(GOOD, None, "t"))
+    assert verdicts(found) == ["pass"] * good + ["error"]
+    message = found[-1].findings[0].message
+    assert f"reading stopped after {good} record" in message and "KeyError" in message and "bug" not in message
+
+
+def test_a_rule_that_fails_is_a_fail_finding_naming_the_rule(pm: pluggy.PluginManager) -> None:
+    @rule("test.crashes", summary="divides by the passage count", severities=("warn",))
+    def crashes(ctx: Any) -> Any:
+        return [ctx.finding("warn", "", f"{1 / 0}")]
+
+    class Plugin:
+        @hookimpl
+        def eln_msc_register_rules(self, register: Any) -> None:
+            register(crashes)
+
+    pm.register(Plugin())
+    (report,) = Engine(pm).reports_for(GOOD, None, "t")
+    assert report.verdict == "fail"
+    assert [(f.rule, f.severity, f.message) for f in report.findings] == [
+        ("test.crashes", "fail", "rule test.crashes could not run: ZeroDivisionError: division by zero")]
 
 
 # --- impossible dates ------------------------------------------------------------------------------
