@@ -188,3 +188,27 @@ def test_backfill_against_a_server_that_is_not_the_eln_is_one_line(
     # nothing to back fill from a server that is not the ELN: the run fails in one line that says why
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err and SECRET not in out + err
     assert WHY[kind] in err, err
+
+
+ELABFTW_NOT_AN_ELN: dict[str, tuple[Answer, str]] = {
+    "garbage": (NOT_AN_ELN["garbage"], "not JSON (text/html)"),
+    "json-list": (NOT_AN_ELN["json-list"], "eLabFTW answered a JSON array, not what was asked for"),
+    "user-without-id": (lambda path: (200, {}, {"fullname": "svc", "team": 1}),
+                        "eLabFTW answered an object without 'userid'"),
+}
+
+
+@pytest.mark.parametrize("command", ["doctor", "backfill"], ids=["doctor", "backfill"])
+@pytest.mark.parametrize("kind", ELABFTW_NOT_AN_ELN, ids=ELABFTW_NOT_AN_ELN.keys())
+def test_elabftw_commands_against_a_server_that_is_not_the_eln_are_one_line(
+        eln: Server, token_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str,
+        command: str) -> None:
+    """The same for the second adapter: its answers are checked for shape, and a wrong shape says so."""
+    eln.answer, why = ELABFTW_NOT_AN_ELN[kind]
+    extra = ["--state", str(tmp_path / "state.sqlite"), "--attempts", "1"] if command == "backfill" else []
+    code, out, err = run(capsys, command, "--eln", "elabftw", "--url", eln.url, "--token-file", str(token_file),
+                         *extra)
+    if command == "doctor":
+        one_line_exit_2(code, out, err, eln.url, why, "is this the address of eLabFTW?")
+    else:
+        assert code == 1 and err.count("\n") == 1 and why in err and SECRET not in out + err, (code, out, err)

@@ -18,7 +18,7 @@ from eln_msc_plugin.elabftw import ENTITY_TYPES
 from eln_msc_plugin.eln.auth import KeyAuth, Token
 from eln_msc_plugin.eln.base import Tally
 from eln_msc_plugin.eln.http import DEFAULT_TIMEOUT, ElnSession, check
-from eln_msc_plugin.errors import ConfigError, ElnError
+from eln_msc_plugin.errors import ConfigError, ElnAnswerError, ElnError
 
 MAX_DOWNLOAD = 64 * 1024 * 1024
 _REF = re.compile(r"^(experiments|items)/([1-9][0-9]*)$")
@@ -64,17 +64,20 @@ class ElabftwClient:
         return check(self.session.request("GET", path, params=params or None), what)
 
     def _object(self, path: str, what: str, key: str, **params: Any) -> dict[str, Any]:
-        """A JSON object holding `key`, or an `ElnError` (a proxy's page, an empty or foreign answer)."""
+        """A JSON object holding `key`, or an `ElnAnswerError` (a proxy's page, an empty or foreign answer: the
+        server answers, but not as eLabFTW does)."""
         found = self._get(path, what, **params)
         if not isinstance(found, dict) or found.get(key) is None:
-            raise ElnError(f"{what}: eLabFTW answered something that is not what was asked for")
+            shape = f"an object without {key!r}" if isinstance(found, dict) else f"a JSON {_kind(found)}"
+            raise ElnAnswerError(f"{what}: eLabFTW answered {shape}, not what was asked for")
         return found
 
     def _objects(self, path: str, what: str, key: str = "id", **params: Any) -> list[dict[str, Any]]:
-        """A JSON list of objects each holding `key`, or an `ElnError`."""
+        """A JSON list of objects each holding `key`, or an `ElnAnswerError`."""
         found = self._get(path, what, **params)
         if not isinstance(found, list) or not all(isinstance(i, dict) and i.get(key) is not None for i in found):
-            raise ElnError(f"{what}: eLabFTW answered something that is not the list asked for")
+            shape = f"a list of items without {key!r}" if isinstance(found, list) else f"a JSON {_kind(found)}"
+            raise ElnAnswerError(f"{what}: eLabFTW answered {shape}, not the list asked for")
         return found
 
     # --- who and where -----------------------------------------------------------------------------------
@@ -160,3 +163,9 @@ class ElabftwClient:
         location = str(response.headers.get("Location") or "")
         tail = location.rstrip("/").rsplit("/", 1)[-1]
         return int(tail) if tail.isdigit() else 0
+
+
+def _kind(value: Any) -> str:
+    """The JSON kind of a decoded value, in words (the value itself is not shown: it may repeat a secret)."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
