@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from eln_msc_plugin.backfill.runner import restored
 from eln_msc_plugin.eln.base import ChangeQuery
 from eln_msc_plugin.eln.judge import Outcome, judge_and_annotate
 from eln_msc_plugin.errors import ElnError
@@ -311,3 +312,28 @@ def test_a_verdict_edited_by_hand_does_not_pass_for_the_plugins_and_is_put_right
     outcome = judge(lab, engine, ref)
     assert (outcome.status, outcome.verdict, outcome.writes) == ("annotated", "fail", 1)  # the field, put back
     assert lab.annotation(ref)["verdict"] == "fail" and lab.entry(ref)["tags"] == "qc-fail"
+    assert "changed by hand to pass" in lab.annotation(ref)["altered"]
+
+
+def test_a_verdict_set_by_hand_in_field_and_tag_is_put_back_and_the_alteration_recorded(lab: Lab,
+                                                                                         engine: Engine) -> None:
+    """Field and tag agree with each other, the content did not change: only the plugin's own comment for that
+    judgement tells the verdict is not the one it wrote (no request beyond the entry read)."""
+    ref = lab.save(FAILING)
+    judge(lab, engine, ref)
+    field = json.loads(json.loads(lab.entry(ref)["metadata"])["extra_fields"]["msc_qc"]["value"])
+    lab.set_field(ref, "msc_qc", json.dumps({**field, "verdict": "pass"}))
+    tag_id = lab.entry(ref)["tags_id"]
+    assert lab.call("PATCH", f"{ref}/tags/{tag_id}", json={"action": "unreference"}).status_code < 300
+    assert lab.call("POST", f"{ref}/tags", json={"tag": "qc-pass"}).status_code == 201
+    comments = lab.entry(ref)["comments"]
+    outcome = judge(lab, engine, ref)
+    assert (outcome.status, outcome.verdict, outcome.reads, outcome.writes) == ("annotated", "fail", 1, 3)
+    assert restored(outcome) == "restored"  # how the backfill counts it
+    found = lab.annotation(ref)
+    assert found is not None and found["verdict"] == "fail" and lab.entry(ref)["tags"] == "qc-fail"
+    assert found["altered"].startswith("the msc_qc field's verdict was changed by hand to pass (the QC check "
+                                       "wrote fail")
+    assert lab.entry(ref)["comments"] == comments  # the comment of that judgement stands: it says fail
+    again = judge(lab, engine, ref)
+    assert (again.status, again.reads, again.writes) == ("unchanged", 1, 0)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib3.util.retry import Retry
 
 from eln_msc_plugin.elabftw import ANNOTATION_FIELD, ENTITY_TYPES, ENTRY_MEDIA_TYPE, REPORT_PREFIX, VERDICT_TAGS
-from eln_msc_plugin.elabftw.annotation import Plan, current_annotation, entry_tags, plan
+from eln_msc_plugin.elabftw.annotation import Plan, altered_field, current_annotation, entry_tags, plan
 from eln_msc_plugin.elabftw.client import ElabftwClient, split_ref
 from eln_msc_plugin.elabftw.fields import extra_fields, has_batch_fields, metadata_of, names_batch_fields
 from eln_msc_plugin.elabftw.listing import EntryChanges, to_ref
@@ -87,6 +87,9 @@ class ElabftwAdapter:
             self._me = self.client.me()
         return self._me
 
+    def my_id(self) -> int:
+        return int(self.me().get("userid") or 0)
+
     def team(self) -> dict[str, Any]:
         if self._team is None:
             self._team = self.client.team()
@@ -144,6 +147,8 @@ class ElabftwAdapter:
             if why:
                 return Content(ref, str(entry.get("modified_at") or ""), status="skipped", detail=why)
         current, _ = current_annotation(extra_fields(metadata_of(entry)[0]))
+        if current is not None and altered_field(entry, self.my_id()):
+            current = None  # a verdict the plugin did not write is never the annotation in place
         content = Content(ref, str(entry.get("modified_at") or ""), sources, current, state=entry)
         if current is not None:
             content.complete = not self.missing(entry, current).writes
@@ -180,7 +185,7 @@ class ElabftwAdapter:
     def missing(self, entry: dict[str, Any], annotation: Annotation) -> Plan:
         """The parts of `annotation` not yet on `entry` (a locked entry: its comment only)."""
         blocked = self.blocked(entry)
-        return plan(entry, annotation, int(self.me().get("userid") or 0), fields_digest(entry),
+        return plan(entry, annotation, self.my_id(), fields_digest(entry),
                     can_modify=blocked is None, can_merge=metadata_of(entry)[1] is None,
                     locked_note=blocked or "")
 
@@ -195,6 +200,7 @@ class ElabftwAdapter:
     def annotate(self, content: Content, annotation: Annotation, *, dry_run: bool = False) -> WriteOutcome:
         from eln_msc_plugin.elabftw.write import write_annotation
 
+        annotation.altered = altered_field(content.state or {}, self.my_id()) or annotation.altered
         return write_annotation(self, content, annotation, dry_run=dry_run)
 
 

@@ -83,6 +83,7 @@ def field_value(annotation: Annotation, fields_sha256: str) -> str:
         "rule_pack": annotation.rule_pack, "ruleset_sha256": annotation.ruleset_sha256,
         "engine": annotation.engine, "evaluated_at": annotation.evaluated_at, "report_file": report_name(annotation),
         "sources": annotation.sources, "counts": annotation.counts, "supersedes": annotation.supersedes,
+        **({"altered": annotation.altered} if annotation.altered else {}),
     }, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -103,10 +104,39 @@ def current_annotation(fields: dict[str, Any]) -> tuple[Annotation | None, dict[
             ruleset_sha256=str(data["ruleset_sha256"]), engine=str(data.get("engine") or ""),
             evaluated_at=str(data.get("evaluated_at") or ""), report_file=str(data.get("report_file") or ""),
             counts={k: int(v) for k, v in (data.get("counts") or {}).items()},
-            sources=str(data.get("sources") or ""), supersedes=str(data.get("supersedes") or ""))
+            sources=str(data.get("sources") or ""), supersedes=str(data.get("supersedes") or ""),
+            altered=str(data.get("altered") or ""))
     except (KeyError, TypeError, ValueError):
         return None, {}
     return annotation, data
+
+
+def altered_field(entry: dict[str, Any], me: int) -> str:
+    """'' when the `msc_qc` field's verdict is the one the plugin's account wrote; else what was changed.
+
+    The plugin writes its comment (which only its author can edit) before the field, ending with the marker
+    of the judgement (content, thresholds, engine), and one judgement has one verdict: a field whose verdict
+    the account's comments for that judgement do not state was set by someone else. No request: the entry
+    read holds its comments. eLabFTW records no author for a field change, so the text cannot say who.
+    """
+    current, _ = current_annotation(_fields(entry))
+    if current is None:
+        return ""
+    mark = marker(current)
+    stated = {_stated(str(c.get("comment") or "")) for c in entry.get("comments") or []
+              if c.get("userid") == me and mark in str(c.get("comment") or "")} - {""}
+    if not stated or current.verdict in stated:
+        return ""  # no comment of the account for this judgement: not told apart from a change of account
+    return (f"the msc_qc field's verdict was changed by hand to {current.verdict} (the QC check wrote "
+            f"{', '.join(sorted(stated))}; eLabFTW does not record who changes a field)")
+
+
+def _stated(comment: str) -> str:
+    """The verdict a comment of the plugin states on its first line ('' when it is not one)."""
+    first = comment.split("\n", 1)[0]
+    prefix = "MSC QC verdict: "
+    word = first[len(prefix):].split(" ", 1)[0].lower() if first.startswith(prefix) else ""
+    return word if word in ("pass", "warn", "fail", "error") else ""
 
 
 def entry_tags(entry: dict[str, Any]) -> dict[str, int]:
