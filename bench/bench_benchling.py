@@ -39,12 +39,13 @@ from waitress.server import create_server  # noqa: E402
 
 from eln_msc_plugin.benchling.adapter import BenchlingAdapter  # noqa: E402
 from eln_msc_plugin.benchling.mapping import load_mapping  # noqa: E402
-from eln_msc_plugin.benchling.queue import EventQueue  # noqa: E402
+from eln_msc_plugin.benchling.queue import Event, EventQueue  # noqa: E402
 from eln_msc_plugin.benchling.receiver import Receiver  # noqa: E402
 from eln_msc_plugin.benchling.serve import handler  # noqa: E402
 from eln_msc_plugin.benchling.transport import RateLimiter  # noqa: E402
 from eln_msc_plugin.benchling.webhooks import JwksCache, WebhookVerifier  # noqa: E402
 from eln_msc_plugin.benchling.workers import WorkerPool  # noqa: E402
+from eln_msc_plugin.eln.base import ChangeQuery  # noqa: E402
 from eln_msc_plugin.eln.http import Token  # noqa: E402
 from eln_msc_plugin.eln.judge import judge_and_annotate  # noqa: E402
 from eln_msc_plugin.pipeline import Engine  # noqa: E402
@@ -55,19 +56,54 @@ from tests.support.records import BASE  # noqa: E402
 warnings.simplefilter("ignore")
 
 
-def per_batch(fake: FakeBenchling, adapter: BenchlingAdapter, engine: Engine, n: int) -> dict[str, float]:
-    ids = [add_batch(fake, dict(BASE, lot_id=f"LOT-{i}", production_passage=4 + i % 3))[0] for i in range(n)]
-    first = [judge_and_annotate(adapter, engine, adapter.ref(i)) for i in ids]
-    again = [judge_and_annotate(adapter, engine, adapter.ref(i)) for i in ids]
+def run_events(handle: Any, fake: FakeBenchling, messages: list[dict[str, Any]],
+               adapter: BenchlingAdapter) -> tuple[float, float]:
+    """Hand each message to the serve host's worker job, as the queue would (one event each, none
+    coalesced); (reads, writes) per event."""
     before = adapter.tally.snapshot()
-    for i in ids:
-        intact, _ = adapter.own_write_intact(adapter.ref(i))
-        assert intact
-    own = adapter.tally.snapshot()
-    mean = statistics.fmean
-    return {"changed reads": mean(o.reads for o in first), "changed writes": mean(o.writes for o in first),
-            "unchanged reads": mean(o.reads for o in again), "unchanged writes": mean(o.writes for o in again),
-            "own-write event reads": (own[0] - before[0]) / n, "own-write event writes": (own[1] - before[1]) / n}
+    for seq, message in enumerate(messages, 1):
+        body = json.dumps(fake.envelope(message))
+        handle(Event(seq, f"msg_{message['id']}", message["type"], message["resourceId"], body, 1))
+    after = adapter.tally.snapshot()
+    return (after[0] - before[0]) / len(messages), (after[1] - before[1]) / len(messages)
+
+
+def listed(adapter: BenchlingAdapter, engine: Engine) -> tuple[float, float]:
+    """A backfill's walk: the batch schema listed, each batch judged; (reads, writes) per batch, the
+    listing's own pages included."""
+    before = adapter.tally.snapshot()
+    refs = list(adapter.changes(ChangeQuery()))
+    for ref in refs:
+        judge_and_annotate(adapter, engine, ref, want_report=True)
+    after = adapter.tally.snapshot()
+    return (after[0] - before[0]) / len(refs), (after[1] - before[1]) / len(refs)
+
+
+def user_events(fake: FakeBenchling, ids: list[str]) -> list[dict[str, Any]]:
+    """A scientist edits one field of each batch: the webhook messages those saves make."""
+    fake.tenant.webhooks.clear()
+    for i, entity_id in enumerate(ids):
+        fake.tenant.user_update(entity_id, {"Donor": f"D-{i}-edited"})
+    messages = list(fake.tenant.webhooks)
+    fake.tenant.webhooks.clear()
+    return messages
+
+
+def per_path(fake: FakeBenchling, adapter: BenchlingAdapter, engine: Engine, n: int) -> dict[str, tuple[float, float]]:
+    """(reads, writes) per batch on each path: backfill and webhook, changed, unchanged, the app's own write."""
+    ids = [add_batch(fake, dict(BASE, lot_id=f"LOT-{i}", production_passage=4 + i % 3))[0] for i in range(n)]
+    costs = {"backfill: changed (first check)": listed(adapter, engine),
+             "backfill: unchanged (new state file)": listed(adapter, engine)}
+    handle = handler(adapter, engine)
+    edits = user_events(fake, ids)
+    costs["webhook: changed"] = run_events(handle, fake, edits, adapter)
+    own = list(fake.tenant.webhooks)
+    fake.tenant.webhooks.clear()
+    costs["webhook: the app's own write"] = run_events(handle, fake, own, adapter)
+    late = [dict(m, id=m["id"] + "_late") for m in edits]  # the same saves announced again, late
+    costs["webhook: unchanged (a late event)"] = run_events(handle, fake, late, adapter)
+    assert not fake.tenant.webhooks, "an unchanged batch or the app's own write was written again"
+    return costs
 
 
 def serve(app: Any) -> tuple[Any, str]:
@@ -135,10 +171,11 @@ def main() -> None:
     client_id, secret = fake.add_client()
     mapping = load_mapping(write_mapping(work, fake))
     adapter = BenchlingAdapter(fake.url, mapping, client_id, Token(secret))
-    costs = per_batch(fake, adapter, engine, args.batches)
+    costs = per_path(fake, adapter, engine, args.batches)
     print(f"requests per batch ({args.batches} batches, counted by the adapter; the OAuth token apart):")
-    for name, value in costs.items():
-        print(f"  {name:<24} {value:.2f}")
+    print(f"  {'':<40} {'reads':>6} {'writes':>6}")
+    for name, (reads, writes) in costs.items():
+        print(f"  {name:<40} {reads:6.2f} {writes:6.2f}")
     fake.stop()
 
     fake = FakeBenchling(validate=False, rate_limit=(300, args.window)).start()
