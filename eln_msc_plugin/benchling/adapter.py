@@ -24,6 +24,8 @@ from eln_msc_plugin.benchling.content import (
 )
 from eln_msc_plugin.benchling.mapping import Mapping, load_mapping
 from eln_msc_plugin.benchling.native import BenchlingBatch
+from eln_msc_plugin.benchling.own import OwnWrites, changed_fields
+from eln_msc_plugin.benchling.pages import ListedBatch, Page
 from eln_msc_plugin.benchling.transport import DEFAULT_PER_WINDOW, RateLimiter
 from eln_msc_plugin.benchling.writes import fields_digest, write_annotation
 from eln_msc_plugin.eln.base import (
@@ -72,11 +74,13 @@ class SchemaChanges:
         since = self.query.since.astimezone(dt.UTC).isoformat() if self.query.since else None
         mapping = self.adapter.mapping
         pages = self.adapter.client.pages(mapping.kind, mapping.schema_id, since, min(self.query.page_size, PAGE))
-        for number, page in enumerate(pages):
+        for number, items in enumerate(pages):
             if self.query.max_pages is not None and number >= self.query.max_pages:
                 return
-            for item in page:
-                yield self.adapter.ref_of(item)
+            # an entry batch's rows are its entry's results tables, not linked rows: read per batch
+            page = Page(mapping, items) if mapping.kind == "custom_entity" else None
+            for item in items:
+                yield self.adapter.ref_of(item, page=page)
 
     def unreached(self) -> int:
         return 0
@@ -97,6 +101,7 @@ class BenchlingAdapter:
             if meter is not None:
                 meter(method)
 
+        self.own_writes = OwnWrites()
         self.client = BenchlingClient(url, client_id, secret, limiter=limiter or RateLimiter(limit), meter=counted,
                                       backoff=backoff)
 
@@ -120,12 +125,12 @@ class BenchlingAdapter:
     def ref(self, record_id: str) -> RecordRef:
         return RecordRef(record_id, url=f"{self.base_url}/{record_id}")
 
-    def ref_of(self, item: dict[str, Any], event: dict[str, Any] | None = None) -> RecordRef:
-        """A reference to a listed or read batch; its listing is the item (so `read` does not fetch it again)
-        unless an event is given (then the event is kept, and the item is read afresh)."""
+    def ref_of(self, item: dict[str, Any], event: dict[str, Any] | None = None, page: Page | None = None) -> RecordRef:
+        """A reference to a listed or read batch; its listing is the item (so `read` does not fetch it again),
+        with the listing page whose rows and entries it shares and the event that named it, if any."""
         return RecordRef(str(item["id"]), url=str(item.get("webURL") or f"{self.base_url}/{item['id']}"),
                          modified_at=item.get("modifiedAt"), label=str(item.get("name") or ""),
-                         listing=item if event is None else event)
+                         listing=ListedBatch(item, page, event))
 
     def event_ref(self, message: dict[str, Any]) -> RecordRef:
         """A reference to the resource a webhook message names (the message kept as its listing)."""
@@ -136,13 +141,19 @@ class BenchlingAdapter:
         `properties`) name only the app's fields, or a listed batch whose fields are as the app left them
         (its QC fields intact, every other field as it was when judged)."""
         listing = ref.listing
-        if "fields" in listing:
+        event = getattr(listing, "event", None)
+        if event is None and "fields" in listing:
             current, record, whole = annotation_in_place(dict(listing), self.mapping)
             return (current is not None and whole
                     and record.get("fields_digest") == fields_digest(dict(listing), self.mapping.own_fields))
-        changed = listing.get("updates") or listing.get("properties") or []
-        names = {str(c).removeprefix("fields.") for c in changed if str(c).startswith("fields.")}
-        return bool(changed) and len(names) == len(changed) and names <= self.mapping.own_fields
+        names = changed_fields(event if event is not None else listing)
+        return bool(names) and None not in names and names <= self.mapping.own_fields
+
+    def own_write_expected(self, ref: RecordRef) -> bool:
+        """True when the event `ref` carries is the one this app's own last write of the batch makes (it names
+        just the fields that write changed), which no other event has claimed: decided without a request."""
+        names = changed_fields(getattr(ref.listing, "event", None) or ref.listing)
+        return bool(names) and None not in names and self.own_writes.claim(ref.id, frozenset(n for n in names if n))
 
     def event_refs(self, message: dict[str, Any]) -> list[RecordRef]:
         """The batches a webhook message concerns: the resource itself, or the batches whose notebook entry
@@ -150,7 +161,7 @@ class BenchlingAdapter:
         resource = str(message.get("resourceId") or "")
         if self.mapping.kind == "custom_entity" and resource.startswith("etr_"):
             linked = self.client.linked_entities(self.mapping.schema_id, self.mapping.entry_link_field, resource)
-            return [self.ref_of(item, message) for item in linked]
+            return [self.ref_of(item, message) for item in linked]  # read with the batch: not fetched again
         batch_prefix = "bfi_" if self.mapping.kind == "custom_entity" else "etr_"
         return [self.event_ref(message)] if resource.startswith(batch_prefix) else []  # runs, other items: none
 
@@ -160,6 +171,19 @@ class BenchlingAdapter:
         resource = self.resource(ref)
         current, _, whole = annotation_in_place(resource, self.mapping)
         return (current is not None and whole), self.ref_of(resource)
+
+    def announced_change_judged(self, ref: RecordRef, key: tuple[str, str]) -> tuple[bool, RecordRef]:
+        """For an event naming a batch entity itself: (whether the annotation in place, whole, judged the batch's
+        fields as they are now with the rules and engine `key` names, so the change the event announces was
+        judged already: a late or repeated event), and a reference carrying the batch as read. Result rows
+        and entry files announce nothing through such an event; an entry's own events read them."""
+        if self.mapping.kind != "custom_entity" or "fields" in ref.listing or not ref.id.startswith("bfi_"):
+            return False, ref
+        resource = self.resource(ref)
+        current, record, whole = annotation_in_place(resource, self.mapping)
+        judged = (current is not None and whole and (current.ruleset_sha256, current.engine) == key
+                  and record.get("fields_digest") == fields_digest(resource, self.mapping.own_fields))
+        return judged, self.ref_of(resource)
 
     # ------------------------------------------------------------ operations
     def account(self) -> Account:
@@ -174,7 +198,7 @@ class BenchlingAdapter:
     def resource(self, ref: RecordRef) -> dict[str, Any]:
         """The batch as the API returns it (from the listing when the listing holds it all)."""
         if ref.listing.get("fields") is not None and ref.listing.get("id") == ref.id:
-            return dict(ref.listing)
+            return dict(ref.listing)  # the listing's item (or the linked-entity lookup's) holds it all
         if self.mapping.kind == "entry" or ref.id.startswith("etr_"):
             return self.client.entry(ref.id)
         return self.client.entity(ref.id)
@@ -184,13 +208,15 @@ class BenchlingAdapter:
         schema = (resource.get("schema") or {}).get("id")
         if schema != self.mapping.schema_id:
             return Content(ref, status="skipped", detail=f"not a batch: schema {schema}, not {self.mapping.schema_id}")
+        page: Page | None = getattr(ref.listing, "page", None)
         ref = self.ref_of(resource)
-        passages, senescence = rows(self.client, self.mapping, resource)
+        passages, senescence = page.rows(self.client, ref.id) if page else rows(self.client, self.mapping, resource)
         batch = BenchlingBatch(resource, self.mapping, passages, senescence, source=ref.id)
         entry_id = entry_of(resource, self.mapping)
         sources = [s for s in [native_source(batch)] if s is not None]
         if self.mapping.read_files and entry_id:
-            entry = resource if self.mapping.kind == "entry" else self.client.entry(entry_id)
+            entry = (resource if self.mapping.kind == "entry" else page.entry(self.client, entry_id) if page
+                     else self.client.entry(entry_id))
             sources += file_sources(self.client, entry, self.mapping.max_bytes)
         current, record, whole = annotation_in_place(resource, self.mapping)
         state = BatchState(resource, entry_id, record, sources[0].digest if sources and sources[0].native else "")

@@ -42,6 +42,7 @@ from eln_msc_plugin.eln.http import Token
 from eln_msc_plugin.errors import ElnError
 
 PAGE = 100  # the most Benchling returns in one page
+MAX_ENTITY_IDS = 20  # `GET /assay-results?entityIds=`: "comma-separated list ..., maximum of 20" (description)
 
 
 class BenchlingClient:
@@ -120,11 +121,19 @@ class BenchlingClient:
                                                   page_size=PAGE)
             return [item.to_dict() for page in pages for item in page]
 
-    def results(self, schema_id: str, entity_id: str) -> list[dict[str, Any]]:
-        """Every result row of `schema_id` linked to `entity_id`, oldest first."""
-        with self.errors(f"list results of schema {schema_id} for {entity_id}"):
-            pages = self.sdk.assay_results.list(schema_id=schema_id, entity_ids=[entity_id], page_size=PAGE)
+    def results(self, schema_id: str, entity_ids: list[str]) -> list[dict[str, Any]]:
+        """Every result row of `schema_id` linked to any of `entity_ids` (at most `MAX_ENTITY_IDS`), oldest
+        first."""
+        what = entity_ids[0] if len(entity_ids) == 1 else f"{len(entity_ids)} batches"
+        with self.errors(f"list results of schema {schema_id} for {what}"):
+            pages = self.sdk.assay_results.list(schema_id=schema_id, entity_ids=entity_ids, page_size=PAGE)
             return [row.to_dict() for page in pages for row in page]
+
+    def entries(self, entry_ids: list[str]) -> list[dict[str, Any]]:
+        """The entries `entry_ids` names (at most a page of them), in one listing."""
+        with self.errors(f"list {len(entry_ids)} entries"):
+            pages = self.sdk.entries.list_entries(ids=entry_ids, page_size=PAGE)
+            return [item.to_dict() for page in pages for item in page]
 
     def results_in_entry(self, schema_id: str, entry_id: str, since: str) -> list[dict[str, Any]]:
         """Every result row of `schema_id` in the entry `entry_id` (rows created since the entry was)."""

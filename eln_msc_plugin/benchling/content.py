@@ -54,7 +54,7 @@ def rows(client: BenchlingClient, mapping: Mapping, resource: dict[str, Any]) ->
         if results is None:
             found.append([])
         elif mapping.kind == "custom_entity":
-            found.append(client.results(results.schema_id, str(resource["id"])))
+            found.append(client.results(results.schema_id, [str(resource["id"])]))
         else:
             found.append(client.results_in_entry(results.schema_id, str(resource["id"]),
                                                  str(resource.get("createdAt") or "")))

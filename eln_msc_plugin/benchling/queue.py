@@ -44,6 +44,7 @@ class Event:
     resource_id: str
     body: str
     attempts: int
+    coalesced: int = 0  # events of the same resource settled by this claim (the one read covers them)
 
 
 class EventQueue:
@@ -86,12 +87,13 @@ class EventQueue:
                 return None
             event = Event(*row)
             db.execute("UPDATE events SET status = 'working', attempts = attempts + 1 WHERE seq = ?", (event.seq,))
-            db.execute("UPDATE events SET status = 'coalesced', finished_at = ?, outcome = ? "
-                       "WHERE resource_id = ? AND status = 'queued' AND seq != ?",
-                       (time.time(), f"read with event {event.seq}", event.resource_id, event.seq))
+            coalesced = db.execute(
+                "UPDATE events SET status = 'coalesced', finished_at = ?, outcome = ? "
+                "WHERE resource_id = ? AND status = 'queued' AND seq != ?",
+                (time.time(), f"read with event {event.seq}", event.resource_id, event.seq)).rowcount
             db.execute("COMMIT")
             return Event(event.seq, event.webhook_id, event.event_type, event.resource_id, event.body,
-                         event.attempts + 1)
+                         event.attempts + 1, coalesced)
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -2,9 +2,12 @@
 
 Each queued event is judged by the shared flow (`eln/judge.py`): read the batch, skip it when the
 annotation in place already judged this content, otherwise judge and write. An event naming only the
-app's own fields costs one read: when those fields still say what the app wrote, nothing is written
-(no loop); when a person changed them, the batch is judged again (a verdict the app did not write
-never stands). SIGTERM and SIGINT stop the server and let the workers finish the event in hand.
+app's own fields is the app's own write when it names just what a write of this process changed and
+no other event of the batch came with it (no request); otherwise it costs one read: when those fields
+still say what the app wrote, nothing is written (no loop); when a person changed them, the batch is
+judged again (a verdict the app did not write never stands). Any other event naming a batch costs one
+read when the batch's fields are as the annotation in place judged them (a late or repeated event).
+SIGTERM and SIGINT stop the server and let the workers finish the event in hand.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from eln_msc_plugin.benchling.workers import WorkerPool
 from eln_msc_plugin.eln.base import RecordRef
 from eln_msc_plugin.eln.judge import judge_and_annotate
 from eln_msc_plugin.eln.spec import AdapterConfig
+from eln_msc_plugin.eln.verdict import engine_name
 from eln_msc_plugin.pipeline import Engine, build_engine
 
 log = logging.getLogger("eln_msc_plugin.benchling.serve")
@@ -45,14 +49,21 @@ def handler(adapter: BenchlingAdapter, engine: Engine) -> Any:
         outcomes = []
         for ref in adapter.event_refs(message):
             with held[ref.id]:
-                outcomes.append(f"{ref.id}: {judge_one(ref)}")
+                outcomes.append(f"{ref.id}: {judge_one(ref, event.coalesced)}")
         return "; ".join(outcomes) or "no batch concerned"
 
-    def judge_one(ref: RecordRef) -> str:
+    def judge_one(ref: RecordRef, coalesced: int) -> str:
         if adapter.is_own_write(ref):
+            # the event of the app's own last write, alone (no other event of the batch rides on it): no read
+            if not coalesced and adapter.own_write_expected(ref):
+                return "own write"
             intact, ref = adapter.own_write_intact(ref)
             if intact:
                 return "own write"
+        else:
+            judged, ref = adapter.announced_change_judged(ref, (engine.ruleset.sha256, engine_name()))
+            if judged:
+                return "unchanged (the change it announces was judged)"
         outcome = judge_and_annotate(adapter, engine, ref)
         return (outcome.status + (f" {outcome.verdict}" if outcome.verdict else "")
                 + (f" ({outcome.detail})" if outcome.detail else ""))

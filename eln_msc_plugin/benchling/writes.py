@@ -79,7 +79,10 @@ def _write(adapter: BenchlingAdapter, content: Content, annotation: Annotation, 
               mapping.record_field: shape.record_text(annotation, links | judged)}
     if "report_blob" in links:
         values[mapping.report_field] = links["report_blob"]
-    return client.set_fields(mapping.kind, resource_id, values)
+    after = client.set_fields(mapping.kind, resource_id, values)
+    changed = frozenset(name for name, new in values.items() if value(state.resource, name) != new)
+    adapter.own_writes.note(resource_id, frozenset(values), changed)  # its event is then known without a read
+    return after
 
 
 def _canvas(adapter: BenchlingAdapter, state: BatchState, markdown: str, session_id: str) -> str:

@@ -136,7 +136,7 @@ class FakeBenchling:
         if not path.startswith("/api/v2/"):
             return _error(404, "not found")
         if self.validate:
-            problem = self._request_problem(request)
+            problem = self._request_problem(request) or self.tenant.worded_limits(request)
             if problem:
                 self.violations.append(f"{request.method} {path}: {problem}")
                 return _error(400, problem)
