@@ -73,7 +73,8 @@ def mutated_records(draw: st.DrawFn) -> dict[str, Any]:
         counted = how == "set" and draw(st.booleans())
         place = draw(st.sampled_from(COUNTED if counted else PLACES))
         value = (draw(NUMBERS) if counted else draw(VALUES)) if how == "set" else None
-        with contextlib.suppress(KeyError, IndexError, TypeError, ValueError):  # an earlier change moved the place
+        # an earlier change moved or removed the place
+        with contextlib.suppress(KeyError, IndexError, TypeError, ValueError, AttributeError):
             set_path(data, place, value)
     return data
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eln_msc_plugin.formats import json_format
-from eln_msc_plugin.formats.json_stream import scan, value_end
+from eln_msc_plugin.formats.json_stream import Buffer, scan, value_end
 from eln_msc_plugin.model import BatchRecord, Document, Unreadable
 from eln_msc_plugin.pipeline import Engine
 from tests.support.records import BASE, as_json, record
@@ -223,3 +223,42 @@ def test_the_end_of_a_value_is_found_by_brackets_and_strings_whatever_the_cuts(v
     if found < 0:
         found, _ = scan(text, *state)
     assert found == end
+
+
+class _Pieces(io.RawIOBase):
+    """A stream that hands its bytes over in the sizes given, whatever size is asked for (as a pipe does)."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        super().__init__()
+        self.data, self.sizes = data, sizes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: object) -> int:
+        size = min(len(buffer), len(self.data), self.sizes.pop() if self.sizes else len(self.data))  # type: ignore[arg-type]
+        buffer[:size] = self.data[:size]  # type: ignore[index]
+        self.data = self.data[size:]
+        return size
+
+
+STRICT_JSON_VALUES = st.recursive(  # what the decoder accepts: no Infinity
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12)
+CUT_PRONE = st.sampled_from([-1.5e-07, 12345.678, -0.0, True, False, None, "caf\u00e9 \U0001F600", "a\\\"b",
+                             [], {}])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(STRICT_JSON_VALUES, CUT_PRONE), min_size=1, max_size=6),
+       st.lists(st.integers(1, 9), max_size=400))
+def test_values_cut_anywhere_between_reads_decode_whole(values: list[object], sizes: list[int]) -> None:
+    # a value that does not decode yet because the text read so far ends inside it is read on, never called
+    # malformed: a literal, number, escape or string cut short at the end of what has arrived
+    text = " ".join(json.dumps(v) for v in values)
+    buf = Buffer(_Pieces(text.encode(), sizes), json_format.DECODER.raw_decode)  # type: ignore[arg-type]
+    decoded = []
+    while buf.skip_space():
+        decoded.append(buf.value()[0])
+    assert decoded == values

@@ -23,6 +23,10 @@ _BRACKET_RUN = re.compile(r'"|\[+|\]+|\{+|\}+')
 _STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
 _INVALID_BYTE = re.compile(f"[{chr(0xDC80)}-{chr(0xDCFF)}]")  # the lone surrogates of invalid bytes
 _SCALAR_END = re.compile(r"[\s,\]}]")
+# How far from the end of the text `json` puts the error of a value cut short there (a literal cut as `-Infinit`,
+# a number as `1.5e+`, an escape as `\u12`; a string cut short is "Unterminated string" wherever it started), or
+# ends a number cut short as a shorter one (`-1` of `-1.5`).
+_CUT_SHORT = 16
 
 
 class BadBytes(ValueError):
@@ -170,13 +174,18 @@ class Buffer:
             # self.pos, not a saved offset: more() may drop the text before it and reset it to 0
             try:
                 data, end = self.decode(self.text, self.pos)
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as error:
+                if error.pos < len(self.text) - _CUT_SHORT and not error.msg.startswith("Unterminated string"):
+                    raise  # wrong before the text read so far ends: no more of the stream can mend it
                 if len(self.text) - self.pos > limits.MAX_RECORD_BYTES:
                     if self.skip_value():
                         raise TooLarge(f"longer than {limits.MAX_RECORD_BYTES:,} bytes (MAX_RECORD_BYTES)") from None
                     raise
                 if not self.more():
                     raise
+                continue
+            if end > len(self.text) - _CUT_SHORT and not self.eof and self.text[end - 1] not in '"]}':
+                self.more()  # a number that ends near the end of the text read so far may go on (`1` of `1.5`)
                 continue
             if end - self.pos > limits.MAX_RECORD_BYTES:
                 self.pos = end
