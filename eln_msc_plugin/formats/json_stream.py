@@ -166,6 +166,16 @@ class Buffer:
             if not self.more():
                 return False
 
+    def _read_on(self, have: int) -> bool:
+        """Read until the text from the read position is twice `have` long (or the record limit is passed), so a
+        long value is decoded again a few times, not once a chunk (which made a 2 MB value quadratic); False
+        when the stream has ended."""
+        target = min(2 * have, limits.MAX_RECORD_BYTES + CHUNK)
+        read = self.more()
+        while read and not self.eof and len(self.text) - self.pos < target:
+            self.more()
+        return read
+
     def value(self) -> tuple[Any, bool]:
         """Decode the JSON value at the read position, reading more until it is complete; with it, whether its
         text writes an escape that may be a lone surrogate (`\\ud800`: the value is then checked)."""
@@ -181,7 +191,7 @@ class Buffer:
                     if self.skip_value():
                         raise TooLarge(f"longer than {limits.MAX_RECORD_BYTES:,} bytes (MAX_RECORD_BYTES)") from None
                     raise
-                if not self.more():
+                if not self._read_on(len(self.text) - self.pos):
                     raise
                 continue
             if end > len(self.text) - _CUT_SHORT and not self.eof and self.text[end - 1] not in '"]}':
