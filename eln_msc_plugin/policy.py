@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
@@ -116,7 +117,7 @@ def check_policy(policy: Any, rules: Iterable[Rule], label: str = "policy") -> N
     for i, waiver in enumerate(policy.get("waivers", [])):
         _known_rule(known, waiver["rule"], label, ["waivers", i, "rule"])
         for name in ("lot", "reason"):
-            if not waiver[name].strip():
+            if _blank(waiver[name]):
                 raise ConfigError(f"{label}: {key(['waivers', i, name])}: is blank; a waiver names its lot and says "
                                   "why the lot may pass (an audit reads it)")
         if "expires" in waiver:
@@ -263,3 +264,8 @@ def eln_msc_adjust_findings(record: BatchRecord, findings: list[Finding], rulese
             if waiver is not None:
                 finding.severity = "info"
                 finding.message = f"Waived ({waiver['reason']}): {finding.message}"
+
+
+def _blank(text: str) -> bool:
+    """Nothing a reader can see: white space, and invisible characters (a zero-width space, a byte-order mark)."""
+    return all(char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp") for char in text)

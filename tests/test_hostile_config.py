@@ -68,7 +68,8 @@ def test_a_non_finite_threshold_in_code_is_refused_wherever_it_enters(value: flo
         RuleSet(BASE_RULES.name, BASE_RULES.version, BASE_RULES.rules, thresholds)
 
 
-@pytest.mark.parametrize("reason", [" ", "\\t\\n", "   \\u00a0"], ids=["space", "tab-newline", "no-break-space"])
+@pytest.mark.parametrize("reason", [" ", "\\t\\n", "   \\u00a0", "\\u200b\\ufeff"],
+                         ids=["space", "tab-newline", "no-break-space", "zero-width"])
 def test_a_blank_waiver_reason_is_refused(tmp_path: Path, reason: str) -> None:
     path = policy_file(tmp_path, f'[[waivers]]\nrule = "pdl.limit"\nlot = "L-1"\nreason = "{reason}"\n')
     with pytest.raises(ConfigError, match=r"waivers\[0\]\.reason: is blank"):
