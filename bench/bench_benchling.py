@@ -5,8 +5,9 @@ API description off, so the fake's own cost does not count). Usage:
 
     .venv/bin/python bench/bench_benchling.py [--batches 50] [--events 1000] [--senders 8] [--window 3]
 
-1. Requests per batch, counted by the adapter: a changed batch (first check), the same batch unchanged, and
-   the event of the app's own write.
+1. Requests per batch, counted by the adapter, on each path: a backfill's walk of the batch schema (changed
+   batches, then the same unchanged, the listing's pages included), and the serve host's worker job handed
+   one event each (a scientist's edit, the app's own write that follows, a late copy of the edit).
 2. The receiver under waitress, the way `eln-msc serve benchling` runs it: `--events` signed webhooks sent
    by `--senders` threads as fast as they can; events accepted per second and the p95 time to answer,
    each as a ratio to a bare WSGI app under the same server answering 202 without checking or storing
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -54,6 +56,7 @@ from tests.support.fake_benchling import FakeBenchling  # noqa: E402
 from tests.support.records import BASE  # noqa: E402
 
 warnings.simplefilter("ignore")
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake's access log would drown the figures
 
 
 def run_events(handle: Any, fake: FakeBenchling, messages: list[dict[str, Any]],

@@ -21,9 +21,10 @@ pytestmark = [*QUIET, pytest.mark.slow]  # 40 cases, each with a tenant of its o
 
 
 class TestBenchlingContract(AdapterContract):
-    # A batch judged from a listing item: its two result listings (passages, senescence) and its entry (for
-    # attached files). Result rows change without touching the batch's modification stamp, so an unchanged
-    # batch costs these three reads as well; no write.
+    # A batch judged from a listing item: the first judged of its page reads the page's two result listings
+    # (passages, senescence; 20 batches a request) and one listing of the page's entries (for attached
+    # files): 3 reads with one batch on the page, 0.12 a batch on a page of 100. Result rows change without
+    # touching the batch's modification stamp, so an unchanged batch costs these reads as well; no write.
     max_reads = 3
     max_writes = 4  # the report blob, the app session, the canvas, one PATCH of the QC fields
     max_unchanged_requests = 3

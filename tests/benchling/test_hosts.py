@@ -42,3 +42,22 @@ def test_backfill_twice_writes_once(fake: FakeBenchling, mapping_file: Path, cre
     assert len(fake.api_requests("PATCH")) == patches  # the second run wrote nothing
     rows = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert rows  # the report names the batches judged
+
+
+def test_a_backfill_reads_a_page_of_batches_in_a_few_requests(fake: FakeBenchling, mapping_file: Path,
+                                                               credentials: tuple[str, str], tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(45):
+        add_batch(fake, dict(copy.deepcopy(BASE), lot_id=f"L{i}", production_passage=4 + i % 2 * 2))
+    argv = ["backfill", "--eln", "benchling", "--url", fake.url, "--mapping", str(mapping_file), "--workers", "2",
+            "--report", str(tmp_path / "report.html")]
+    for run, writes in (("first", 4 * 45), ("again, a new state file", 0)):
+        since = len(fake.requests)
+        assert main([*argv, "--state", str(tmp_path / f"{run}.state")]) == 0, run
+        asked = [(m, p) for m, p, _ in fake.requests[since:] if p.startswith("/api/v2/") and p != "/api/v2/token"]
+        reads = sorted(p for m, p in asked if m == "GET")
+        # the app's account (checked first), the listing, 2 results schemas x 3 chunks of 20, the entries
+        assert reads == sorted(["/api/v2/apps/" + fake.app_id, "/api/v2/custom-entities", "/api/v2/entries"]
+                               + ["/api/v2/assay-results"] * 6), run
+        assert len(asked) - len(reads) == writes, run
+    assert "45 unchanged" in capsys.readouterr().out
