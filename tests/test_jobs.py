@@ -177,7 +177,10 @@ def _interrupt_midway(tmp_path: Path, n: int) -> int | None:
     command = [sys.executable, "-m", "eln_msc_plugin.cli", "validate", "--jobs", "2", "--chunk-bytes", "100000",
                "--format", "json", str(big_input(tmp_path, n))]
     with open(tmp_path / "out", "wb") as out, open(tmp_path / "err", "wb") as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True)
+        # SIGINT as a terminal's foreground job has it: a shell starts background jobs with it ignored, and
+        # a process started so (a CI run launched with `&`) would rightly never see Ctrl-C at all
+        child = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         wait_for(lambda: (tmp_path / "out").stat().st_size > 100_000, "the first records")
         os.killpg(child.pid, signal.SIGSTOP)  # the whole group frozen: nothing finishes while we look
