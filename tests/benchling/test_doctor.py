@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
+from werkzeug.serving import make_server
 
 from eln_msc_plugin.benchling.adapter import BenchlingAdapter
 from eln_msc_plugin.benchling.doctor import checks
@@ -64,13 +64,14 @@ def test_the_receivers_health_is_read_at_its_public_url(fake: FakeBenchling, tmp
         start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
         return [b"{}"]
 
-    server = create_server(app, host="127.0.0.1", port=0)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.effective_port}/webhooks"
+        url = f"http://127.0.0.1:{server.server_port}/webhooks"
         ok, detail = _checks(fake, write_mapping(tmp_path, fake, receiver={"public_url": url}))["webhook URL"]
     finally:
-        server.close()
+        server.shutdown()  # the loop stops first, then the socket closes: no read of a closed socket
+        server.server_close()
     assert ok is healthy and "/health answered" in detail and "should be https" in detail
 
 
