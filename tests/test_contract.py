@@ -20,12 +20,8 @@ pytest_plugins = ["pytester"]
 
 @pytest.fixture(scope="module")
 def toy_url() -> Iterator[str]:
-    server = serve(Notebook())
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Notebook()) as server:
+        yield server.url
 
 
 class ToyFixtures:

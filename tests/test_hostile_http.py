@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 from eln_msc_plugin.eln.auth import Token
 from eln_msc_plugin.eln.http import ElnSession, check, make_retry
 from eln_msc_plugin.errors import ConfigError, ElnError, mask
+from eln_msc_plugin.testing.loopback import Loopback, reply
 
 SECRET = "pat_hostile0123456789abcdef"
 
@@ -41,21 +41,13 @@ class Server:
             def do_GET(self) -> None:
                 server.seen.append((self.path, dict(self.headers)))
                 status, headers, body = server.answer(self.path)
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                for key, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers=headers)
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+        self.httpd = Loopback(Handler).start()
+        self.url = self.httpd.url
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import base64
 import http.server
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from eln_msc_plugin.eln.auth import BasicAuth, BearerAuth, ClientCredentialsAuth
 from eln_msc_plugin.eln.http import ElnSession, Token, check, make_retry
 from eln_msc_plugin.errors import ConfigError, ElnError
 from eln_msc_plugin.kadi.client import KadiClient
+from eln_msc_plugin.testing.loopback import Loopback, drop, reply
 
 SECRET = "pat_0123456789abcdef0123456789abcdef"
 
@@ -52,28 +52,15 @@ def server() -> Iterator[tuple[str, Script]]:
             script.times.append(time.monotonic())
             answer = script.answers.pop(0) if script.answers else (200, {}, {"ok": True})
             if answer == "drop":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                drop(self)
                 return
             status, headers, body = answer
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            for key, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            reply(self, status, json.dumps(body).encode(), headers=headers)
 
         do_GET = do_POST = do_PATCH = do_PUT = answer
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with Loopback(Handler) as httpd:
+        yield httpd.url, script
 
 
 def session(url: str) -> ElnSession:

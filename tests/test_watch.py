@@ -246,7 +246,7 @@ def test_the_watch_knows_only_the_protocol(tmp_path: Path, clock: Clock) -> None
     from tests.support.toy_eln import Notebook, ToyAdapter, ToyPerson, serve
 
     server = serve(Notebook())
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    url = server.url
     adapter = ToyAdapter(url)
     state = WatchState(tmp_path / "toy.sqlite")
     try:
@@ -262,5 +262,4 @@ def test_the_watch_knows_only_the_protocol(tmp_path: Path, clock: Clock) -> None
     finally:
         adapter.close()
         state.close()
-        server.shutdown()
-        server.server_close()
+        server.close()

@@ -8,11 +8,11 @@ an adapter never shows them.
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from eln_msc_plugin.testing.loopback import Loopback, drop, reply
 
 JSON = "application/json"
 # kind → (status, content type, body); "drop": close unanswered; "refused": nothing listens.
@@ -36,26 +36,23 @@ class FaultServer:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.secret = "\x00never-sent"
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Loopback | None = None
         if kind == "refused":
             with socket.socket() as probe:  # a port nothing listens on
                 probe.bind(("127.0.0.1", 0))
                 self.url = f"http://127.0.0.1:{probe.getsockname()[1]}"
             return
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._server = Loopback(_handler(self))
+        self.url = self._server.url
 
     def __enter__(self) -> FaultServer:
         if self._server is not None:
-            self._thread.start()
+            self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
 
 
 def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
@@ -73,19 +70,11 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             server.secret = auth.split(" ", 1)[-1] or server.secret
             fault = FAULTS[server.kind]
             if isinstance(fault, str):
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                drop(self)
                 return
             status, kind, body = fault
-            data = body.replace(b"%(auth)s", auth.encode("latin-1", "replace"))
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            if status == 429:
-                self.send_header("Retry-After", "0")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            reply(self, status, body.replace(b"%(auth)s", auth.encode("latin-1", "replace")), content_type=kind,
+                  headers={"Retry-After": "0"} if status == 429 else None)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = answer
 

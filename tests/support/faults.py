@@ -11,15 +11,15 @@ happened to each request, so a test can count the writes that reached Kadi.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from eln_msc_plugin.testing.loopback import Loopback, drop, reply
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -73,18 +73,15 @@ class FaultProxy:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._count = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.server = Loopback(_handler(self))
+        self.url = self.server.url
 
     def __enter__(self) -> FaultProxy:
-        self._thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
     def next(self, method: str, path: str) -> tuple[int, str]:
         with self._lock:
@@ -131,7 +128,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             conn.close()
             proxy.record(Entry(n, self.command, self.path, action, response.status))
             if action == "drop_after":
-                self._drop()
+                drop(self)
                 return
             if action == "slow":
                 time.sleep(proxy.schedule.delay)
@@ -147,21 +144,11 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             status = {"unavailable": 503, "limited": 429, "error500": 500, "missing404": 404}.get(action)
             proxy.record(Entry(n, self.command, self.path, action, status))
             if status is None:
-                self._drop()
+                drop(self)
                 return
             payload = b'{"code": %d, "message": "injected fault"}' % status
-            self.send_response(status)
-            if status == 429:
-                self.send_header("Retry-After", str(proxy.schedule.retry_after))
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _drop(self) -> None:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            reply(self, status, payload,
+                  headers={"Retry-After": str(proxy.schedule.retry_after)} if status == 429 else None)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _relay
 

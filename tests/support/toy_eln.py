@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +32,7 @@ from eln_msc_plugin.eln.base import (
 )
 from eln_msc_plugin.eln.http import ElnSession, Token, check
 from eln_msc_plugin.errors import ElnError
+from eln_msc_plugin.testing.loopback import Loopback, reply
 
 BOT = "qc-bot"
 
@@ -61,21 +62,12 @@ class Notebook:
         return {"items": found[(page - 1) * per_page:page * per_page], "pages": max(1, -(-len(found) // per_page))}
 
 
-def serve(notebook: Notebook) -> ThreadingHTTPServer:
+def serve(notebook: Notebook) -> Loopback:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, *args: Any) -> None:
             pass
-
-        def reply(self, status: int, body: Any) -> None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            kind = "application/octet-stream" if isinstance(body, bytes) else "application/json"
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def handle_any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -83,14 +75,14 @@ def serve(notebook: Notebook) -> ThreadingHTTPServer:
             url = urlsplit(self.path)
             with notebook.lock:
                 status, body = route(notebook, self.command, url.path, parse_qs(url.query), raw)
-            self.reply(status, body)
+            if isinstance(body, bytes):
+                reply(self, status, body, content_type="application/octet-stream")
+            else:
+                reply(self, status, json.dumps(body).encode())
 
         do_GET = do_POST = do_PUT = do_PATCH = handle_any
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    return server
+    return Loopback(Handler).start()
 
 
 def route(nb: Notebook, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> tuple[int, Any]:
